@@ -1,0 +1,1 @@
+"""The Classifier protocol and its implementations: rules, learned, optional LLM."""

@@ -1,0 +1,70 @@
+"""The `triage-tui` command line: one lazy group, each command owned by its package."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from triage_tui import __version__
+from triage_tui.config import Config, ConfigError, load_config
+
+# name -> "module:attribute"; each command lives beside the code it drives.
+COMMANDS: dict[str, str] = {
+    "sandbox": "triage_tui.sandbox.commands:sandbox",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a command only when it is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        return getattr(importlib.import_module(module_name), attribute)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Config file (default: $TRIAGE_TUI_CONFIG, then the user config dir).",
+)
+@click.version_option(__version__, prog_name="triage-tui")
+@click.pass_context
+def main(ctx: click.Context, config_file: str | None) -> None:
+    """Triage the mail that reaches a Nylas Agent Account, from the terminal."""
+    ctx.ensure_object(dict)
+    ctx.obj["config_file"] = config_file
+    if ctx.invoked_subcommand is None:
+        if "console" in COMMANDS:
+            ctx.invoke(main.get_command(ctx, "console"))
+        else:
+            click.echo(ctx.get_help())
+
+
+def load(ctx: click.Context) -> Config:
+    """The config for this invocation, or a one-line error and exit code 2."""
+    root = ctx.find_root()
+    try:
+        return load_config((root.obj or {}).get("config_file"))
+    except ConfigError as exc:
+        fail(str(exc), code=2)
+
+
+def fail(message: str, *, code: int = 1) -> "NoReturn":  # noqa: F821
+    """Print one clear line to stderr and exit non-zero."""
+    click.echo(f"triage-tui: {message}", err=True)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

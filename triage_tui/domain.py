@@ -1,0 +1,235 @@
+"""Plain pydantic types that cross every boundary; no ORM, no textual."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Domain(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Address(_Domain):
+    """A mailbox: an email address and an optional display name."""
+
+    email: str
+    name: str = ""
+
+
+class Header(_Domain):
+    """One raw mail header, in the order the message carried it."""
+
+    name: str
+    value: str
+
+
+class Attachment(_Domain):
+    """Attachment metadata; content is never downloaded by default."""
+
+    id: str = ""
+    filename: str = ""
+    content_type: str = ""
+    size: int = 0
+    is_inline: bool = False
+
+
+class MailSignals(_Domain):
+    """What the headers and text say about a message before anyone reads it."""
+
+    auto_reply: bool = False
+    bounce: bool = False
+    mailing_list: bool = False
+    own_outbound: bool = False
+    loop_suspected: bool = False
+    hidden_characters: list[str] = []
+    reply_to_differs: bool = False
+    reasons: list[str] = []
+
+    @property
+    def automated(self) -> bool:
+        """True when the message must never become a new ticket suggestion."""
+        return self.auto_reply or self.bounce or self.mailing_list or self.own_outbound
+
+
+class InboundMessage(_Domain):
+    """A normalised inbound message: aware datetimes, plain text, no NUL."""
+
+    grant_id: str
+    message_id: str
+    thread_id: str = ""
+    subject: str = ""
+    sender: Address = Address(email="")
+    to: list[Address] = []
+    cc: list[Address] = []
+    reply_to: list[Address] = []
+    received_at: datetime
+    snippet: str = ""
+    body_text: str = ""
+    body_html: str = ""
+    folder_ids: list[str] = []
+    label_ids: list[str] = []
+    headers: list[Header] = []
+    attachments: list[Attachment] = []
+    internet_message_id: str = ""
+    in_reply_to: str = ""
+    references: list[str] = []
+    unread: bool = True
+    hidden_characters: list[str] = []
+    truncated: bool = False
+
+    def header(self, name: str) -> str | None:
+        """The first header with this name (case-insensitive), or None."""
+        wanted = name.lower()
+        return next((h.value for h in self.headers if h.name.lower() == wanted), None)
+
+    def header_values(self, name: str) -> list[str]:
+        """Every value of a header that may repeat."""
+        wanted = name.lower()
+        return [h.value for h in self.headers if h.name.lower() == wanted]
+
+
+class ThreadInfo(_Domain):
+    """A thread as the API describes it (ids and participants, not bodies)."""
+
+    grant_id: str
+    thread_id: str
+    subject: str = ""
+    message_ids: list[str] = []
+    participants: list[Address] = []
+    earliest_message_at: datetime | None = None
+    latest_message_at: datetime | None = None
+
+
+class Suggestion(_Domain):
+    """A classifier's suggestion; an enum from config, never free text that acts."""
+
+    category: str
+    urgency: str
+    confidence: float = Field(ge=0.0, le=1.0)
+    reasons: list[str] = []
+    classification_version: str
+    needs_human: bool = False
+
+
+class MessageState(StrEnum):
+    """Where a message stands in the queue."""
+
+    NEW = "new"
+    NEEDS_HUMAN = "needs_human"
+    TICKET = "ticket"
+    REPLIED = "replied"
+    DISMISSED = "dismissed"
+    SNOOZED = "snoozed"
+    QUARANTINED = "quarantined"
+
+
+class DecisionKind(StrEnum):
+    """What a person decided about a message."""
+
+    APPROVE_TICKET = "approve_ticket"
+    REJECT = "reject"
+    SNOOZE = "snooze"
+    DISMISS_SPAM = "dismiss_spam"
+    APPROVE_REPLY = "approve_reply"
+
+
+class Decision(_Domain):
+    """A human decision; also a training label when it names a category."""
+
+    decision_id: str
+    grant_id: str
+    message_id: str
+    thread_id: str = ""
+    kind: DecisionKind
+    category: str = ""
+    urgency: str = ""
+    reason: str = ""
+    actor: str
+    decided_at: datetime
+    ticket_id: str = ""
+    snooze_until: datetime | None = None
+
+
+class Ticket(_Domain):
+    """The record a thread becomes once a person approves it."""
+
+    ticket_id: str
+    tenant_id: str
+    environment: str
+    grant_id: str
+    thread_id: str
+    category: str
+    urgency: str
+    created_at: datetime
+    created_by: str
+    status: str = "open"
+
+
+class QueueItem(_Domain):
+    """One row of the console queue: what the table shows, nothing more."""
+
+    key: int
+    grant_id: str
+    message_id: str
+    thread_id: str
+    subject: str
+    sender: str
+    received_at: datetime
+    state: MessageState
+    category: str = ""
+    urgency: str = "normal"
+    confidence: float = 0.0
+    flags: list[str] = []
+    ticket_id: str = ""
+    lease_holder: str = ""
+
+
+class Reply(_Domain):
+    """A reply as the approver saw it: exactly what will be sent."""
+
+    grant_id: str
+    reply_to_message_id: str
+    to: list[Address]
+    cc: list[Address] = []
+    subject: str
+    body: str
+
+
+class StopSwitch(_Domain):
+    """The incident stop switch: when on, no send starts."""
+
+    on: bool = False
+    actor: str = ""
+    reason: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class AuditEvent(_Domain):
+    """One side effect, tied to the message, thread, ticket and decision it came from."""
+
+    action: str
+    actor: str
+    at: datetime
+    tenant_id: str = ""
+    environment: str = ""
+    agent_account_email: str = ""
+    grant_id: str = ""
+    workspace_id: str = ""
+    policy_id: str = ""
+    rule_ids: list[str] = []
+    message_id: str = ""
+    thread_id: str = ""
+    ticket_id: str = ""
+    decision_id: str = ""
+    event_id: str = ""
+    dedupe_key: str = ""
+    webhook_trigger: str = ""
+    webhook_received_at: datetime | None = None
+    classification_version: str = ""
+    command_result_id: str = ""
+    detail: dict[str, Any] = {}

@@ -1,0 +1,1 @@
+"""Poller, webhook receiver, the idempotent pipeline and mail signals."""

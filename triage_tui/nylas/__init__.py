@@ -1,0 +1,1 @@
+"""The gateway over the official nylas SDK, and webhook verification."""

@@ -1,0 +1,1 @@
+"""Risk policy, approvals bound to content, the outbox dispatcher and the stop switch."""

@@ -1,0 +1,1 @@
+"""The peewee schema, the connection and the repositories that return domain types."""
