@@ -233,3 +233,25 @@ class AuditEvent(_Domain):
     classification_version: str = ""
     command_result_id: str = ""
     detail: dict[str, Any] = {}
+
+
+class RuleEvaluation(_Domain):
+    """Which Agent Account policy and rules evaluated one inbound message, and what they did."""
+
+    grant_id: str
+    message_id: str
+    policy_id: str = ""
+    workspace_id: str = ""
+    rule_ids: list[str] = []
+    actions: list[str] = []
+    evaluated_at: datetime | None = None
+
+
+class SendResult(_Domain):
+    """What the API said about one send."""
+
+    message_id: str
+    thread_id: str = ""
+    status_code: int = 200
+    idempotent_replay: bool = False
+    request_id: str = ""
