@@ -1,0 +1,129 @@
+"""Opening the store: SQLite (WAL, foreign keys, busy timeout) or PostgreSQL, migrated on open."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Callable, Iterator
+from urllib.parse import urlparse
+
+from peewee import Database, OperationalError, PostgresqlDatabase, SqliteDatabase
+
+from triage_tui.config import DatabaseConfig
+from triage_tui.store.models import ALL_TABLES, Meta, database
+
+SCHEMA_VERSION = 1
+
+# version -> function that upgrades a database from (version - 1) to version.
+MIGRATIONS: dict[int, Callable[[Database], None]] = {}
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used; the message says why in one line."""
+
+
+def open_database(config: DatabaseConfig) -> Database:
+    """Connect, bind every model, and create or migrate the schema."""
+    url = config.resolved_url()
+    db = _make_database(url, config.busy_timeout_ms)
+    database.initialize(db)
+    try:
+        db.connect(reuse_if_open=True)
+    except OperationalError as exc:
+        raise StoreError(f"cannot open the database at {_redact(url)}: {exc}") from None
+    migrate(db)
+    return db
+
+
+def open_url(url: str, *, busy_timeout_ms: int = 5000) -> Database:
+    """Open a database by URL (tests and tools)."""
+    return open_database(DatabaseConfig(url=url, busy_timeout_ms=busy_timeout_ms))
+
+
+def is_sqlite(db: Database | None = None) -> bool:
+    """True when the bound database is SQLite."""
+    target = db or database.obj
+    return isinstance(target, SqliteDatabase)
+
+
+def write_transaction(db: Database | None = None):
+    """A write transaction that takes the lock up front (IMMEDIATE on SQLite)."""
+    target = db or database.obj
+    if isinstance(target, SqliteDatabase):
+        return target.atomic(lock_type="IMMEDIATE")
+    return target.atomic()
+
+
+def migrate(db: Database) -> int:
+    """Bring the schema to SCHEMA_VERSION; refuse a database newer than this release."""
+    with write_transaction(db):
+        if not db.table_exists(Meta._meta.table_name):
+            db.create_tables(ALL_TABLES, safe=True)
+            Meta.insert(key="schema_version", value=str(SCHEMA_VERSION)).execute()
+            return SCHEMA_VERSION
+        row = Meta.get_or_none(Meta.key == "schema_version")
+        current = int(row.value) if row else 0
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"the database schema is version {current}, newer than this triage-tui "
+                f"understands ({SCHEMA_VERSION}); upgrade triage-tui instead of downgrading the data"
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            MIGRATIONS[version](db)
+        db.create_tables(ALL_TABLES, safe=True)
+        Meta.replace(key="schema_version", value=str(SCHEMA_VERSION)).execute()
+    return SCHEMA_VERSION
+
+
+def schema_version(db: Database) -> int:
+    """The schema version recorded in the database."""
+    row = Meta.get_or_none(Meta.key == "schema_version")
+    return int(row.value) if row else 0
+
+
+@contextlib.contextmanager
+def connection(db: Database | None = None) -> Iterator[Database]:
+    """Use the database from the current thread, closing the thread's connection afterwards."""
+    target = db or database.obj
+    opened = target.connect(reuse_if_open=True)
+    try:
+        yield target
+    finally:
+        if opened:
+            target.close()
+
+
+def _make_database(url: str, busy_timeout_ms: int) -> Database:
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else parsed.path
+        if path != ":memory:":
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        return SqliteDatabase(
+            path,
+            pragmas={
+                "journal_mode": "wal",
+                "foreign_keys": 1,
+                "synchronous": "normal",
+                "busy_timeout": busy_timeout_ms,
+                "cache_size": -32000,
+            },
+            timeout=busy_timeout_ms / 1000,
+        )
+    if parsed.scheme in ("postgres", "postgresql"):
+        return PostgresqlDatabase(
+            parsed.path.lstrip("/"),
+            user=parsed.username,
+            password=parsed.password,
+            host=parsed.hostname,
+            port=parsed.port,
+            autorollback=True,
+        )
+    raise StoreError(f"unsupported database url {_redact(url)!r}: use sqlite:///PATH or postgresql://...")
+
+
+def _redact(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.password:
+        return url.replace(f":{parsed.password}@", ":***@")
+    return url

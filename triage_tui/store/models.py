@@ -1,0 +1,323 @@
+"""The peewee schema for the whole data contract; times are epoch seconds (UTC)."""
+
+from __future__ import annotations
+
+from peewee import (
+    AutoField,
+    BigIntegerField,
+    BlobField,
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    DoubleField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database = DatabaseProxy()
+
+
+class BaseModel(Model):
+    """Every table binds to the one configured database."""
+
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Meta(BaseModel):
+    """Key/value facts about the store itself, such as the schema version."""
+
+    key = CharField(primary_key=True)
+    value = TextField()
+
+
+class MessageRow(BaseModel):
+    """The hot row of one inbound message: what the queue sorts, filters and shows."""
+
+    id = AutoField()
+    tenant_id = CharField()
+    environment = CharField()
+    agent_account_email = CharField(default="")
+    grant_id = CharField()
+    workspace_id = CharField(default="")
+    policy_id = CharField(default="")
+    rule_ids = TextField(default="[]")
+    message_id = CharField()
+    thread_id = CharField(default="")
+    folder_ids = TextField(default="[]")
+    label_ids = TextField(default="[]")
+    dedupe_key = CharField(default="")
+    subject = TextField(default="")
+    sender_email = CharField(default="")
+    sender_name = CharField(default="")
+    received_at = DoubleField()
+    state = CharField(default="new")
+    category = CharField(default="")
+    urgency = CharField(default="normal")
+    urgency_rank = IntegerField(default=1)
+    confidence = DoubleField(default=0.0)
+    flags = TextField(default="[]")
+    ticket_id = CharField(default="")
+    classification_version = CharField(default="")
+    webhook_trigger = CharField(default="")
+    webhook_received_at = DoubleField(null=True)
+    event_id = CharField(default="")
+    attempts = IntegerField(default=0)
+    last_error = TextField(default="")
+    snooze_until = DoubleField(null=True)
+    created_at = DoubleField()
+    updated_at = DoubleField()
+
+    class Meta:
+        table_name = "messages"
+        indexes = (
+            (("grant_id", "message_id"), True),
+            (("grant_id", "thread_id"), False),
+            (("urgency_rank", "received_at", "id"), False),
+            (("state",), False),
+        )
+
+
+class MessageBody(BaseModel):
+    """The cold part of a message: bodies, headers and everything only the thread view needs."""
+
+    message = ForeignKeyField(MessageRow, unique=True, on_delete="CASCADE", backref="bodies")
+    body_text = TextField(default="")
+    body_html = TextField(default="")
+    snippet = TextField(default="")
+    headers = TextField(default="[]")
+    to_addrs = TextField(default="[]")
+    cc_addrs = TextField(default="[]")
+    reply_to = TextField(default="[]")
+    attachments = TextField(default="[]")
+    internet_message_id = TextField(default="")
+    in_reply_to = TextField(default="")
+    references = TextField(default="[]")
+    hidden_characters = TextField(default="[]")
+    signals = TextField(default="{}")
+    truncated = BooleanField(default=False)
+
+    class Meta:
+        table_name = "message_bodies"
+
+
+class ThreadRow(BaseModel):
+    """A thread of one grant, and the ticket it became (if any)."""
+
+    grant_id = CharField()
+    thread_id = CharField()
+    subject = TextField(default="")
+    message_ids = TextField(default="[]")
+    participants = TextField(default="[]")
+    latest_message_at = DoubleField(null=True)
+    ticket_id = CharField(default="")
+    updated_at = DoubleField()
+
+    class Meta:
+        table_name = "threads"
+        indexes = ((("grant_id", "thread_id"), True),)
+
+
+class SuggestionRow(BaseModel):
+    """The one suggestion a message gets (unique per message)."""
+
+    message = ForeignKeyField(MessageRow, unique=True, on_delete="CASCADE", backref="suggestions")
+    category = CharField()
+    urgency = CharField()
+    confidence = DoubleField()
+    reasons = TextField(default="[]")
+    classification_version = CharField()
+    needs_human = BooleanField(default=False)
+    created_at = DoubleField()
+
+    class Meta:
+        table_name = "suggestions"
+
+
+class TicketRow(BaseModel):
+    """A ticket: one per (grant, thread)."""
+
+    ticket_id = CharField(unique=True)
+    tenant_id = CharField()
+    environment = CharField()
+    grant_id = CharField()
+    thread_id = CharField()
+    category = CharField()
+    urgency = CharField()
+    status = CharField(default="open")
+    created_at = DoubleField()
+    created_by = CharField()
+    decision_id = CharField(default="")
+
+    class Meta:
+        table_name = "tickets"
+        indexes = ((("grant_id", "thread_id"), True),)
+
+
+class DecisionRow(BaseModel):
+    """A human decision about a message; also a training label."""
+
+    decision_id = CharField(unique=True)
+    grant_id = CharField()
+    message_id = CharField()
+    thread_id = CharField(default="")
+    kind = CharField()
+    category = CharField(default="")
+    urgency = CharField(default="")
+    reason = TextField(default="")
+    actor = CharField()
+    decided_at = DoubleField()
+    ticket_id = CharField(default="")
+    snooze_until = DoubleField(null=True)
+    command_result_id = CharField(default="")
+
+    class Meta:
+        table_name = "decisions"
+        indexes = ((("grant_id", "message_id"), False), (("decided_at",), False))
+
+
+class OutboxRow(BaseModel):
+    """An approved send waiting for (or past) the dispatcher; bound to a content hash."""
+
+    command_result_id = CharField(unique=True)
+    kind = CharField(default="reply")
+    decision_id = CharField()
+    tenant_id = CharField()
+    environment = CharField()
+    grant_id = CharField()
+    reply_to_message_id = CharField()
+    thread_id = CharField(default="")
+    ticket_id = CharField(default="")
+    to_addrs = TextField()
+    cc_addrs = TextField(default="[]")
+    subject = TextField()
+    body = TextField()
+    content_hash = CharField()
+    state = CharField(default="pending")
+    approved_by = CharField()
+    approved_at = DoubleField()
+    expires_at = DoubleField(null=True)
+    attempts = IntegerField(default=0)
+    lease_owner = CharField(default="")
+    lease_expires_at = DoubleField(null=True)
+    fencing_token = BigIntegerField(default=0)
+    first_attempt_at = DoubleField(null=True)
+    sent_at = DoubleField(null=True)
+    sent_message_id = CharField(default="")
+    last_error = TextField(default="")
+    created_at = DoubleField()
+    updated_at = DoubleField()
+
+    class Meta:
+        table_name = "outbox"
+        indexes = ((("state", "created_at"), False), (("grant_id", "sent_at"), False))
+
+
+class AuditRow(BaseModel):
+    """One side effect, with every id of the data contract that applies."""
+
+    id = AutoField()
+    at = DoubleField()
+    actor = CharField()
+    action = CharField()
+    tenant_id = CharField(default="")
+    environment = CharField(default="")
+    agent_account_email = CharField(default="")
+    grant_id = CharField(default="")
+    workspace_id = CharField(default="")
+    policy_id = CharField(default="")
+    rule_ids = TextField(default="[]")
+    message_id = CharField(default="")
+    thread_id = CharField(default="")
+    ticket_id = CharField(default="")
+    decision_id = CharField(default="")
+    event_id = CharField(default="")
+    dedupe_key = CharField(default="")
+    webhook_trigger = CharField(default="")
+    webhook_received_at = DoubleField(null=True)
+    classification_version = CharField(default="")
+    command_result_id = CharField(default="")
+    detail = TextField(default="{}")
+
+    class Meta:
+        table_name = "audit"
+        indexes = ((("at",), False), (("action",), False), (("message_id",), False))
+
+
+class ControlRow(BaseModel):
+    """Operational switches shared by every console and worker (the stop switch)."""
+
+    key = CharField(primary_key=True)
+    on = BooleanField(default=False)
+    actor = CharField(default="")
+    reason = TextField(default="")
+    since = DoubleField(null=True)
+    until = DoubleField(null=True)
+    version = BigIntegerField(default=0)
+    updated_at = DoubleField()
+
+    class Meta:
+        table_name = "control"
+
+
+class WebhookEventRow(BaseModel):
+    """A durable webhook notification, stored before the 200 is sent."""
+
+    id = AutoField()
+    event_id = CharField(unique=True)
+    grant_id = CharField(default="")
+    message_id = CharField(default="")
+    trigger = CharField(default="")
+    received_at = DoubleField()
+    raw = BlobField()
+    status = CharField(default="pending")
+    attempts = IntegerField(default=0)
+    error = TextField(default="")
+    processed_at = DoubleField(null=True)
+
+    class Meta:
+        table_name = "webhook_events"
+        indexes = ((("status", "id"), False),)
+
+
+class WatermarkRow(BaseModel):
+    """How far the poller has safely ingested one grant."""
+
+    grant_id = CharField(primary_key=True)
+    received_after = BigIntegerField(default=0)
+    last_sync_at = DoubleField(null=True)
+    last_error = TextField(default="")
+
+    class Meta:
+        table_name = "watermarks"
+
+
+class ReviewLease(BaseModel):
+    """Who in the team is looking at a message right now."""
+
+    message = ForeignKeyField(MessageRow, unique=True, on_delete="CASCADE", backref="leases")
+    holder = CharField()
+    expires_at = DoubleField()
+
+    class Meta:
+        table_name = "review_leases"
+
+
+ALL_TABLES = [
+    Meta,
+    MessageRow,
+    MessageBody,
+    ThreadRow,
+    SuggestionRow,
+    TicketRow,
+    DecisionRow,
+    OutboxRow,
+    AuditRow,
+    ControlRow,
+    WebhookEventRow,
+    WatermarkRow,
+    ReviewLease,
+]
