@@ -57,7 +57,8 @@ class MessageRow(BaseModel):
     state = CharField(default="new")
     category = CharField(default="")
     urgency = CharField(default="normal")
-    urgency_rank = IntegerField(default=1)
+    # critical=0, high=1, normal=2, low=3: the queue reads ascending on one index.
+    urgency_rank = IntegerField(default=2)
     confidence = DoubleField(default=0.0)
     flags = TextField(default="[]")
     ticket_id = CharField(default="")
@@ -77,7 +78,7 @@ class MessageRow(BaseModel):
             (("grant_id", "message_id"), True),
             (("grant_id", "thread_id"), False),
             (("urgency_rank", "received_at", "id"), False),
-            (("state",), False),
+            (("state", "urgency_rank", "received_at", "id"), False),
         )
 
 
