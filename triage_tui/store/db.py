@@ -71,7 +71,9 @@ def migrate(db: Database) -> int:
         for version in range(current + 1, SCHEMA_VERSION + 1):
             MIGRATIONS[version](db)
         db.create_tables(ALL_TABLES, safe=True)
-        Meta.replace(key="schema_version", value=str(SCHEMA_VERSION)).execute()
+        Meta.insert(key="schema_version", value=str(SCHEMA_VERSION)).on_conflict(
+            conflict_target=[Meta.key], update={Meta.value: str(SCHEMA_VERSION)}
+        ).execute()
     return SCHEMA_VERSION
 
 
@@ -117,7 +119,6 @@ def _make_database(url: str, busy_timeout_ms: int) -> Database:
             password=parsed.password,
             host=parsed.hostname,
             port=parsed.port,
-            autorollback=True,
         )
     raise StoreError(f"unsupported database url {_redact(url)!r}: use sqlite:///PATH or postgresql://...")
 
