@@ -113,9 +113,7 @@ class StoredMessage:
     unread: bool = True
     starred: bool = False
     metadata: dict = field(default_factory=dict)
-    json_standard: bytes = b""
-    json_headers: bytes = b""
-    json_basic: bytes = b""
+    _json: dict = field(default_factory=dict, repr=False)
     addresses: frozenset = frozenset()
 
     @property
@@ -161,19 +159,18 @@ class StoredMessage:
         return data
 
     def refresh_json(self) -> None:
-        """Recompute the served JSON after a change."""
-        dumps = json.dumps
-        self.json_standard = dumps(self.to_dict(), ensure_ascii=False).encode("utf-8", "surrogatepass")
-        self.json_headers = dumps(self.to_dict("all"), ensure_ascii=False).encode("utf-8", "surrogatepass")
-        self.json_basic = dumps(self.to_dict("basic"), ensure_ascii=False).encode("utf-8", "surrogatepass")
+        """Forget the served JSON after a change; it is rebuilt on the next read."""
+        self._json = {}
 
     def json_for(self, fields: str) -> bytes:
-        """The precomputed JSON for a `fields=` value."""
-        if fields == "include_headers":
-            return self.json_headers
-        if fields == "include_basic_headers":
-            return self.json_basic
-        return self.json_standard
+        """The JSON for a `fields=` value, computed once per change."""
+        cached = self._json.get(fields)
+        if cached is None:
+            headers = {"include_headers": "all", "include_basic_headers": "basic"}.get(fields, "")
+            cached = json.dumps(self.to_dict(headers), ensure_ascii=False).encode(
+                "utf-8", "surrogatepass")
+            self._json[fields] = cached
+        return cached
 
 
 @dataclass
