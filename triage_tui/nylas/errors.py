@@ -91,6 +91,7 @@ class BadResponse(GatewayError):
 
 
 CONCURRENT_IDEMPOTENT = "api.concurrent_idempotent_request"
+SDK_DECODE = "sdk_decode"
 _STATUS_IN_PAGE = re.compile(r"\b([1-5]\d\d)\b")
 
 
@@ -146,8 +147,13 @@ def from_api_error(exc: NylasApiError | NylasOAuthError) -> GatewayError:
     return BadRequest(message, **kwargs)
 
 
-def map_exception(exc: BaseException) -> GatewayError | None:
-    """The gateway error for an exception raised inside an SDK call, or None if not ours to map."""
+def map_exception(exc: BaseException, *, status: int | None = None,
+                  headers: dict | None = None) -> GatewayError:
+    """The gateway error for an exception raised inside an SDK call.
+
+    `status`/`headers` are what the SDK probe saw for the response, used when the SDK
+    itself could not read them (a non-JSON error page).
+    """
     if isinstance(exc, GatewayError):
         return exc
     if isinstance(exc, (NylasApiError, NylasOAuthError)):
@@ -155,22 +161,39 @@ def map_exception(exc: BaseException) -> GatewayError | None:
     if isinstance(exc, NylasSdkTimeoutError):
         return Timeout(f"no answer within {getattr(exc, 'timeout', '?')} s")
     if isinstance(exc, requests.exceptions.JSONDecodeError):
-        page = str(getattr(exc, "doc", "") or "")
-        match = _STATUS_IN_PAGE.search(page[:512])
-        status = int(match.group(1)) if match else None
-        return BadResponse(f"non-JSON response: {_short(page) or 'empty body'}", status=status)
+        return _non_json(exc, status, headers or {})
     if isinstance(exc, requests.exceptions.Timeout):
         return Timeout(f"timed out: {_short(str(exc))}")
     if isinstance(exc, requests.exceptions.ConnectionError):
         return Unreachable(f"cannot reach the API: {_short(str(exc))}")
     if isinstance(exc, requests.exceptions.RequestException):
         return Unreachable(f"request failed: {_short(str(exc))}", retryable=False)
-    if isinstance(exc, (KeyError, ValueError, TypeError, AttributeError)):
-        return BadResponse(
-            f"unexpected response shape: {type(exc).__name__}: {_short(str(exc))}",
-            retryable=False,
-        )
-    return None
+    return BadResponse(
+        f"unexpected response shape: {type(exc).__name__}: {_short(str(exc))}",
+        status=status,
+        type=SDK_DECODE,
+        retryable=False,
+    )
+
+
+def is_sdk_decode_failure(error: GatewayError) -> bool:
+    """True when the API answered 2xx but the SDK's model could not decode the JSON."""
+    return error.type == SDK_DECODE and error.status is not None and 200 <= error.status < 300
+
+
+def _non_json(exc: BaseException, status: int | None, headers: dict) -> GatewayError:
+    """A non-JSON page (e.g. a proxy's HTML): RateLimited on 429, BadResponse otherwise."""
+    page = str(getattr(exc, "doc", "") or "")
+    if status is None:
+        match = _STATUS_IN_PAGE.search(page[:512])
+        status = int(match.group(1)) if match else None
+    kind = RateLimited if status == 429 else BadResponse
+    return kind(
+        f"non-JSON response: {_short(page) or 'empty body'}",
+        status=status,
+        retry_after=parse_retry_after(_header(headers, "retry-after")),
+        retryable=status is None or status >= 500 or status == 429,
+    )
 
 
 def _header(headers: object, name: str) -> object:

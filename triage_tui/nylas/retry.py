@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from triage_tui.nylas.errors import GatewayError, RateLimited, ServerError
+from triage_tui.nylas.errors import GatewayError, RateLimited
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
@@ -28,9 +28,7 @@ class RetryPolicy:
         """Seconds to wait before retry `retry_number` (1-based), or None to give up now."""
         if not error.retryable or retry_number > self.max_retries:
             return None
-        honours_hint = isinstance(error, RateLimited) or (
-            isinstance(error, ServerError) and error.status == 503
-        )
+        honours_hint = isinstance(error, RateLimited) or error.status in (429, 503)
         if honours_hint and error.retry_after is not None:
             if error.retry_after > self.max_retry_after_s:
                 return None
