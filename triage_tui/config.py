@@ -53,6 +53,8 @@ class InboxConfig(_Section):
     workspace_id: str = ""
     policy_id: str = ""
     name: str = ""
+    # A production mailbox: sends from it are refused while environment = "test".
+    production: bool = False
 
 
 class DatabaseConfig(_Section):

@@ -186,6 +186,9 @@ class QueueItem(_Domain):
     flags: list[str] = []
     ticket_id: str = ""
     lease_holder: str = ""
+    # The exact stored sort position, so a keyset cursor never drifts through datetime rounding.
+    sort_rank: int | None = None
+    sort_received_at: float | None = None
 
 
 class Reply(_Domain):
@@ -255,3 +258,95 @@ class SendResult(_Domain):
     status_code: int = 200
     idempotent_replay: bool = False
     request_id: str = ""
+
+
+class QueueFilter(_Domain):
+    """What the queue shows; empty states mean the open queue (new, needs_human, woken snoozes)."""
+
+    categories: list[str] = []
+    urgencies: list[str] = []
+    states: list[MessageState] = []
+    senders: list[str] = []
+    words: list[str] = []
+
+
+class QueueCursor(_Domain):
+    """A position in the queue order (urgency_rank, received_at, key) for keyset paging."""
+
+    urgency_rank: int
+    received_at: float
+    key: int
+
+
+class HeaderStats(_Domain):
+    """The figures the console header shows."""
+
+    queue_depth: int = 0
+    queue_depth_capped: bool = False
+    oldest_unhandled_at: datetime | None = None
+    sends_waiting: int = 0
+    inbound_per_minute: list[int] = []
+    quarantined: int = 0
+
+
+class MessageDetail(_Domain):
+    """Everything the thread view shows about one queued message."""
+
+    item: QueueItem
+    message: InboundMessage
+    signals: MailSignals
+    suggestion: Suggestion | None = None
+    thread: list[InboundMessage] = []
+    last_error: str = ""
+
+
+class ReviewLeaseState(_Domain):
+    """Who holds the review lease on a message, and whether this call took it."""
+
+    holder: str
+    expires_at: datetime
+    taken: bool
+    previous_holder: str = ""
+
+
+class OutboxState(StrEnum):
+    """Where an approved send stands."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENDING = "sending"
+    RETRY = "retry"
+    SENT = "sent"
+    FAILED = "failed"
+    REFUSED = "refused"
+    EXPIRED = "expired"
+    NEEDS_RECONCILIATION = "needs_reconciliation"
+
+
+class OutboxEntry(_Domain):
+    """One approved send in the outbox, as the console and the runbooks see it."""
+
+    command_result_id: str
+    kind: str = "reply"
+    decision_id: str
+    tenant_id: str
+    environment: str
+    grant_id: str
+    reply_to_message_id: str
+    thread_id: str = ""
+    ticket_id: str = ""
+    to: list[Address]
+    cc: list[Address] = []
+    subject: str
+    body: str
+    content_hash: str
+    state: OutboxState
+    approved_by: str
+    approved_at: datetime
+    expires_at: datetime | None = None
+    attempts: int = 0
+    first_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    sent_message_id: str = ""
+    last_error: str = ""
+    not_before: datetime | None = None

@@ -1,0 +1,284 @@
+"""The console queue: keyset windows, counts, the header figures and a change token.
+
+Every window is a merge of a few indexed range scans on (state, urgency_rank, received_at, id),
+one per state (and urgency) asked for, each bounded by LIMIT: no OFFSET, no COUNT, so the cost of
+a page does not grow with the size of the queue.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from typing import Iterable
+
+from peewee import Tuple, fn
+
+from triage_tui.domain import (
+    HeaderStats,
+    MessageState,
+    QueueCursor,
+    QueueFilter,
+    QueueItem,
+)
+from triage_tui.store.leases import lease_holders
+from triage_tui.store.models import AuditRow, MessageRow, OutboxRow, ReviewLease
+from triage_tui.store.query_language import QUERY_HELP, QueryError, parse_query  # noqa: F401 (re-exported)
+from triage_tui.store.text import from_epoch, loads
+
+URGENCY_RANKS: dict[str, int] = {"critical": 0, "high": 1, "normal": 2, "low": 3}
+OPEN_STATES = (MessageState.NEW, MessageState.NEEDS_HUMAN)
+WAITING_SEND_STATES = ("pending", "claimed", "retry")
+MAX_LIMIT = 1000
+SPARK_MINUTES = 30
+
+_COLUMNS = (
+    MessageRow.id,
+    MessageRow.urgency_rank,
+    MessageRow.received_at,
+    MessageRow.grant_id,
+    MessageRow.message_id,
+    MessageRow.thread_id,
+    MessageRow.subject,
+    MessageRow.sender_email,
+    MessageRow.sender_name,
+    MessageRow.state,
+    MessageRow.category,
+    MessageRow.urgency,
+    MessageRow.confidence,
+    MessageRow.flags,
+    MessageRow.ticket_id,
+)
+
+
+def urgency_rank(urgency: str) -> int:
+    """The sort rank of an urgency name (critical first); unknown names sort as normal."""
+    return URGENCY_RANKS.get(urgency.lower(), URGENCY_RANKS["normal"])
+
+
+def cursor_of(item: QueueItem) -> QueueCursor:
+    """The keyset position of a queue item."""
+    rank = item.sort_rank if item.sort_rank is not None else urgency_rank(item.urgency)
+    received = item.sort_received_at
+    if received is None:
+        received = item.received_at.timestamp()
+    return QueueCursor(urgency_rank=rank, received_at=received, key=item.key)
+
+
+def queue_window(
+    filter: QueueFilter,
+    *,
+    after: QueueCursor | None = None,
+    before: QueueCursor | None = None,
+    limit: int = 50,
+    now: float | None = None,
+) -> list[QueueItem]:
+    """Up to `limit` queue items in display order: from the start, after a cursor, or just before it."""
+    if after is not None and before is not None:
+        raise ValueError("pass after or before, not both")
+    limit = max(0, min(limit, MAX_LIMIT))
+    if limit == 0:
+        return []
+    now = time.time() if now is None else now
+    backward = before is not None
+    cursor = before if backward else after
+    parts = [list(query.limit(limit).tuples()) for query in _scans(filter, now, cursor, backward)]
+    rows = list(_take(heapq.merge(*parts, key=_sort_key, reverse=backward), limit))
+    if backward:
+        rows.reverse()
+    holders = lease_holders([row[0] for row in rows], now=now)
+    return [_to_item(row, holders.get(row[0], "")) for row in rows]
+
+
+def queue_count(filter: QueueFilter, *, cap: int = 10_000, now: float | None = None) -> int:
+    """How many messages match, exact up to `cap` (show "cap+" when it returns cap)."""
+    now = time.time() if now is None else now
+    total = 0
+    for query in _scans(filter, now, None, False):
+        if total >= cap:
+            break
+        capped = query.select(MessageRow.id).order_by().limit(cap - total)
+        total += capped.count()
+    return min(total, cap)
+
+
+def header_stats(*, now: float | None = None, cap: int = 10_000) -> HeaderStats:
+    """Queue depth, oldest unhandled message, sends waiting, inbound per minute, quarantined."""
+    now = time.time() if now is None else now
+    depth = queue_count(QueueFilter(), cap=cap, now=now)
+    return HeaderStats(
+        queue_depth=depth,
+        queue_depth_capped=depth >= cap,
+        oldest_unhandled_at=from_epoch(_oldest_open(now)),
+        sends_waiting=_sends_waiting(),
+        inbound_per_minute=inbound_per_minute(now=now),
+        quarantined=queue_count(QueueFilter(states=[MessageState.QUARANTINED]), cap=cap, now=now),
+    )
+
+
+def inbound_per_minute(*, now: float | None = None, minutes: int = SPARK_MINUTES) -> list[int]:
+    """Messages received in each of the last `minutes` minutes, oldest first."""
+    now = time.time() if now is None else now
+    start = now - minutes * 60
+    buckets = [0] * minutes
+    ranks = list(URGENCY_RANKS.values())
+    query = MessageRow.select(MessageRow.received_at).where(
+        MessageRow.urgency_rank.in_(ranks), MessageRow.received_at >= start, MessageRow.received_at < now
+    )
+    for (received,) in query.tuples():
+        buckets[min(minutes - 1, int((received - start) // 60))] += 1
+    return buckets
+
+
+def queue_version(*, now: float | None = None) -> tuple:
+    """A cheap token that changes whenever what the queue shows may have changed."""
+    now = time.time() if now is None else now
+    newest_message = MessageRow.select(fn.MAX(MessageRow.id)).scalar() or 0
+    newest_audit = AuditRow.select(fn.MAX(AuditRow.id)).scalar() or 0
+    lease_count, lease_newest = ReviewLease.select(
+        fn.COUNT(ReviewLease.id), fn.MAX(ReviewLease.expires_at)
+    ).tuples().get()
+    woken = (
+        MessageRow.select(MessageRow.id)
+        .where(MessageRow.state == MessageState.SNOOZED.value, MessageRow.snooze_until <= now)
+        .count()
+    )
+    return (newest_message, newest_audit, lease_count, lease_newest or 0.0, woken)
+
+
+def _scans(filter: QueueFilter, now: float, cursor: QueueCursor | None, backward: bool):
+    """One ordered, bounded, index-range query per (state, urgency) the filter asks for."""
+    ranks: list[tuple[int, str] | None] = [None]
+    if filter.urgencies:
+        ranks = sorted({(urgency_rank(u), u) for u in filter.urgencies})
+    residual = _residual(filter)
+    for state, extra in _state_clauses(filter, now):
+        for rank in ranks:
+            conditions = [MessageRow.state == state.value, *residual]
+            if extra is not None:
+                conditions.append(extra)
+            order = (MessageRow.urgency_rank, MessageRow.received_at, MessageRow.id)
+            if rank is not None:
+                conditions += [MessageRow.urgency_rank == rank[0], MessageRow.urgency == rank[1]]
+                order = order[1:]
+            if cursor is not None:
+                bound = _keyset_bound(cursor, rank[0] if rank else None, backward)
+                if bound is False:
+                    continue
+                if bound is not None:
+                    conditions.append(bound)
+            if backward:
+                order = tuple(column.desc() for column in order)
+            yield MessageRow.select(*_COLUMNS).where(*conditions).order_by(*order)
+
+
+def _keyset_bound(cursor: QueueCursor, rank: int | None, backward: bool):
+    """The range condition past the cursor; None when every row qualifies, False when none does."""
+    if rank is None:
+        position = Tuple(MessageRow.urgency_rank, MessageRow.received_at, MessageRow.id)
+        mark = Tuple(cursor.urgency_rank, cursor.received_at, cursor.key)
+        return position < mark if backward else position > mark
+    if rank != cursor.urgency_rank:
+        return None if (rank < cursor.urgency_rank) == backward else False
+    position = Tuple(MessageRow.received_at, MessageRow.id)
+    mark = Tuple(cursor.received_at, cursor.key)
+    return position < mark if backward else position > mark
+
+
+def _state_clauses(filter: QueueFilter, now: float):
+    if filter.states:
+        return [(state, None) for state in filter.states]
+    woken = MessageRow.snooze_until <= now
+    return [(state, None) for state in OPEN_STATES] + [(MessageState.SNOOZED, woken)]
+
+
+def _residual(filter: QueueFilter) -> list:
+    conditions = []
+    if filter.categories:
+        conditions.append(MessageRow.category.in_(filter.categories))
+    if filter.senders:
+        conditions.append(_any(MessageRow.sender_email.contains(s) for s in filter.senders))
+    for word in filter.words:
+        conditions.append(
+            MessageRow.subject.contains(word)
+            | MessageRow.sender_email.contains(word)
+            | MessageRow.sender_name.contains(word)
+        )
+    return conditions
+
+
+def _any(expressions: Iterable):
+    combined = None
+    for expression in expressions:
+        combined = expression if combined is None else combined | expression
+    return combined
+
+
+def _sort_key(row: tuple) -> tuple[int, float, int]:
+    return (row[1], row[2], row[0])
+
+
+def _take(rows: Iterable, limit: int):
+    for index, row in enumerate(rows):
+        if index >= limit:
+            return
+        yield row
+
+
+def _to_item(row: tuple, lease_holder: str) -> QueueItem:
+    (key, rank, received, grant_id, message_id, thread_id, subject, sender_email, sender_name,
+     state, category, urgency, confidence, flags, ticket_id) = row
+    return QueueItem(
+        key=key,
+        grant_id=grant_id,
+        message_id=message_id,
+        thread_id=thread_id,
+        subject=subject,
+        sender=sender_email or sender_name,
+        received_at=from_epoch(received),
+        state=state_of(state),
+        category=category,
+        urgency=urgency,
+        confidence=confidence,
+        flags=[str(flag) for flag in loads(flags, [])],
+        ticket_id=ticket_id,
+        lease_holder=lease_holder,
+        sort_rank=rank,
+        sort_received_at=received,
+    )
+
+
+def state_of(value: str) -> MessageState:
+    """A stored state as the enum; an unknown value reads as needing a human."""
+    try:
+        return MessageState(value)
+    except ValueError:
+        return MessageState.NEEDS_HUMAN
+
+
+def _oldest_open(now: float) -> float | None:
+    oldest: list[float] = []
+    for state in OPEN_STATES:
+        for rank in URGENCY_RANKS.values():
+            value = (
+                MessageRow.select(fn.MIN(MessageRow.received_at))
+                .where(MessageRow.state == state.value, MessageRow.urgency_rank == rank)
+                .scalar()
+            )
+            if value is not None:
+                oldest.append(value)
+    woken = (
+        MessageRow.select(fn.MIN(MessageRow.received_at))
+        .where(MessageRow.state == MessageState.SNOOZED.value, MessageRow.snooze_until <= now)
+        .scalar()
+    )
+    if woken is not None:
+        oldest.append(woken)
+    return min(oldest) if oldest else None
+
+
+def _sends_waiting() -> int:
+    try:
+        from triage_tui.store.outbox import count_waiting
+    except ImportError:
+        return OutboxRow.select().where(OutboxRow.state.in_(WAITING_SEND_STATES)).count()
+    return count_waiting()
