@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from triage_tui.domain import InboundMessage
@@ -22,7 +21,8 @@ _HIDDEN_RANGES: tuple[tuple[int, int, str], ...] = (
 _HIDDEN_RE = re.compile(
     "[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi, _ in _HIDDEN_RANGES) + "]"
 )
-_SPACE_RE = re.compile(r"\s+")
+# C0/C1 controls other than tab and newline (category Cc).
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -42,17 +42,17 @@ def visible(text: str) -> VisibleText:
     """Strip tag, zero-width and bidi characters (and other controls); report which kinds."""
     if not text:
         return VisibleText("")
+    if text.isascii():  # every hidden character is outside ASCII
+        return VisibleText(_CONTROL_RE.sub(" ", text))
     found = sorted({_kind(c) for c in _HIDDEN_RE.findall(text)})
     cleaned = _HIDDEN_RE.sub("", text)
-    cleaned = "".join(
-        c if c in "\n\t" or unicodedata.category(c) != "Cc" else " " for c in cleaned
-    )
+    cleaned = _CONTROL_RE.sub(" ", cleaned)
     return VisibleText(cleaned, tuple(found))
 
 
 def collapse(text: str) -> str:
     """Collapse runs of whitespace to one space."""
-    return _SPACE_RE.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def message_text(message: InboundMessage, *, max_chars: int = 20_000) -> VisibleText:
@@ -67,3 +67,52 @@ def sender_domain(message: InboundMessage) -> str:
     """The lower-cased domain of the sender's address, or empty."""
     email = message.sender.email.strip().lower()
     return email.rsplit("@", 1)[1] if "@" in email else ""
+
+
+# Text that talks to a classifier or forges a chat turn: a human should read such mail.
+_INJECTION_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("ignore-instructions", r"\b(ignore|disregard|forget)\b.{0,30}\b(instructions|rules|prompt)\b"),
+    ("label-assignment", r"\b(category|urgency|confidence)\b[\"']?\s*(=|:|\bto\b)"),
+    ("chat-template", r"<\|[a-z_ ]{2,30}\|>"),
+    ("role-tag", r"</?\s*(system|assistant|user|tool|instructions?)\s*>"),
+    (
+        "fake-turn",
+        r"\b(system|assistant)\s*:\s*(you|ignore|new|override|instruction|reclassify|admin)",
+    ),
+    ("email-delimiter", r"\[EMAIL_END_INDICATOR\]|\{\{\s*email\s*\d+\s*\}\}"),
+    ("classifier-address", r"\b(classifier|triage (system|bot|model)|ai assistant)\b"),
+    ("approval-bypass", r"\b(pre-?approved|without (human )?approval|skip (the )?approval)\b"),
+)
+_INJECTION_RE = [(name, re.compile(p, re.IGNORECASE)) for name, p in _INJECTION_PATTERNS]
+# Every pattern above needs one of these substrings (lower-cased): a cheap first filter.
+_INJECTION_HINTS = (
+    "ignore", "disregard", "forget", "categor", "urgency", "confidence", "<|", "<", "system",
+    "assistant", "email_end", "{{", "classifier", "triage", "approv",
+)
+
+
+def injection_markers(text: str) -> list[str]:
+    """Names of the prompt-injection patterns that occur in visible text."""
+    lowered = text.lower()
+    if not any(hint in lowered for hint in _INJECTION_HINTS):
+        return []
+    return [name for name, pattern in _INJECTION_RE if pattern.search(text)]
+
+
+def hygiene(seen: VisibleText) -> tuple[list[str], bool]:
+    """Reasons to show about hidden characters and injection attempts; True if a human must look."""
+    reasons: list[str] = []
+    unsure = False
+    if seen.hidden:
+        reasons.append(f"hidden characters stripped before classifying: {', '.join(seen.hidden)}")
+    if "unicode-tag" in seen.hidden:
+        reasons.append("Unicode tag characters (ASCII smuggling) present; needs a human")
+        unsure = True
+    markers = injection_markers(seen.text)
+    if markers:
+        reasons.append(
+            f"text addresses the classifier ({', '.join(markers)}): possible prompt injection; "
+            "needs a human"
+        )
+        unsure = True
+    return reasons, unsure

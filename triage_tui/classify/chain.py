@@ -1,0 +1,156 @@
+"""The configured chain of classifiers, and the factory that builds it from config."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+
+from triage_tui.classify.base import Classifier
+from triage_tui.classify.labels import ClassifierSetupError, Labels, short_hash
+from triage_tui.classify.learned import LearnedClassifier, RetrainingClassifier
+from triage_tui.classify.rules import RulesClassifier, load_ruleset
+from triage_tui.config import ClassifierConfig
+from triage_tui.domain import InboundMessage, Suggestion
+
+log = logging.getLogger(__name__)
+
+
+class ChainClassifier:
+    """Asks each classifier in order; the first sure answer decides and lends its version."""
+
+    name = "chain"
+
+    def __init__(self, classifiers: Sequence[Classifier], labels: Labels) -> None:
+        if not classifiers:
+            raise ClassifierSetupError("classifier.chain is empty")
+        self.classifiers = list(classifiers)
+        self.labels = labels
+
+    @property
+    def version(self) -> str:
+        """'chain-<sha8>' of the member versions (each suggestion names its own decider)."""
+        return "chain-" + short_hash([c.version for c in self.classifiers])
+
+    def classify(self, message: InboundMessage) -> Suggestion:
+        """The first suggestion that does not need a human, else the most confident unsure one."""
+        return self._run(lambda c: c.classify(message))
+
+    def classify_text(self, text: str) -> Suggestion:
+        """Classify bare text through the chain."""
+        return self._run(lambda c: c.classify_text(text))
+
+    def classify_batch(self, texts: list[str]) -> list[Suggestion]:
+        """Classify many bare texts."""
+        return [self.classify_text(t) for t in texts]
+
+    def train(self, examples: Iterable[tuple[str, str]], *, background: bool = False) -> None:
+        """Retrain every learning member on the store's approved (text, category) examples.
+
+        `background=True` returns at once; classification keeps using the old model until the
+        new one is swapped in (RetrainingClassifier.wait() blocks until then).
+        """
+        examples = list(examples)
+        for classifier in self.classifiers:
+            if not hasattr(classifier, "train"):
+                continue
+            if background:
+                classifier.train(examples, background=True)
+            else:
+                classifier.train(examples)
+
+    def add_label(self, text: str, category: str) -> None:
+        """Feed one approved decision to every learning member (they retrain in background)."""
+        for classifier in self.classifiers:
+            if hasattr(classifier, "add_label"):
+                classifier.add_label(text, category)
+
+    def _run(self, ask) -> Suggestion:
+        unsure: list[tuple[str, Suggestion]] = []
+        for classifier in self.classifiers:
+            try:
+                suggestion = ask(classifier)
+            except Exception as exc:  # one broken member must not stop the others
+                log.exception("classifier %s failed", classifier.name)
+                suggestion = self.labels.unsure(
+                    f"{classifier.name} failed ({type(exc).__name__})", classifier.version
+                )
+            if not suggestion.needs_human:
+                deferred = [f"{name} deferred ({s.confidence:.2f})" for name, s in unsure]
+                return suggestion.model_copy(
+                    update={"reasons": [f"decided by {classifier.name}", *deferred,
+                                        *suggestion.reasons]}
+                )
+            unsure.append((classifier.name, suggestion))
+        name, best = max(unsure, key=lambda pair: pair[1].confidence)
+        others = [f"{n} unsure ({s.confidence:.2f})" for n, s in unsure if n != name]
+        return best.model_copy(
+            update={"reasons": [f"no classifier was sure; best guess from {name}", *others,
+                                *best.reasons]}
+        )
+
+
+def labels_from(config: ClassifierConfig, categories: Iterable[str] | None = None) -> Labels:
+    """The enums from config (or an explicit category list, e.g. an evaluation CSV's)."""
+    return Labels(
+        tuple(categories) if categories is not None else tuple(config.categories),
+        tuple(config.urgencies),
+        config.min_confidence,
+    )
+
+
+def rules_from(config: ClassifierConfig, labels: Labels) -> RulesClassifier:
+    """The configured ruleset (strict), or the bundled one minus rules for unconfigured values."""
+    strict = bool(config.rules_path)
+    return RulesClassifier(load_ruleset(config.rules_path or None), labels, strict=strict)
+
+
+def build_member(
+    name: str,
+    config: ClassifierConfig,
+    labels: Labels,
+    *,
+    training_examples: Iterable[tuple[str, str]] = (),
+    rules: RulesClassifier | None = None,
+) -> Classifier:
+    """One named classifier: rules (or keywords), learned, or llm."""
+    if name in ("rules", "keywords"):
+        return rules or rules_from(config, labels)
+    if name == "learned":
+        base: list[tuple[str, str]] = []
+        if config.training_csv:
+            from triage_tui.classify.evaluate import load_csv
+
+            base = load_csv(config.training_csv)
+        learned = LearnedClassifier(
+            labels,
+            min_training_examples=config.min_training_examples,
+            urgency_of=rules.urgency_of if rules else None,
+        )
+        retraining = RetrainingClassifier(
+            learned, retrain_after=config.retrain_after, base_examples=base
+        )
+        retraining.train(training_examples)
+        return retraining
+    if name == "llm":
+        if not config.llm.base_url:
+            raise ClassifierSetupError(
+                "classifier.chain names llm but classifier.llm.base_url is empty"
+            )
+        from triage_tui.classify.llm import LLMClassifier
+
+        return LLMClassifier(config.llm, labels)
+    raise ClassifierSetupError(f"unknown classifier {name!r} in classifier.chain")
+
+
+def build_classifier(
+    config: ClassifierConfig, *, training_examples: Iterable[tuple[str, str]] = ()
+) -> ChainClassifier:
+    """The configured chain; `training_examples` are the store's approved (text, category)."""
+    labels = labels_from(config)
+    rules = rules_from(config, labels)
+    examples = list(training_examples)
+    members = [
+        build_member(name, config, labels, training_examples=examples, rules=rules)
+        for name in config.chain
+    ]
+    return ChainClassifier(members, labels)
