@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 from peewee import Database, OperationalError, PostgresqlDatabase, SqliteDatabase
 
 from triage_tui.config import DatabaseConfig
+from triage_tui.store.changes import install_triggers
 from triage_tui.store.models import ALL_TABLES, Meta, database
 
 SCHEMA_VERSION = 1
@@ -59,6 +60,7 @@ def migrate(db: Database) -> int:
     with write_transaction(db):
         if not db.table_exists(Meta._meta.table_name):
             db.create_tables(ALL_TABLES, safe=True)
+            install_triggers(db)
             Meta.insert(key="schema_version", value=str(SCHEMA_VERSION)).execute()
             return SCHEMA_VERSION
         row = Meta.get_or_none(Meta.key == "schema_version")
@@ -71,6 +73,7 @@ def migrate(db: Database) -> int:
         for version in range(current + 1, SCHEMA_VERSION + 1):
             MIGRATIONS[version](db)
         db.create_tables(ALL_TABLES, safe=True)
+        install_triggers(db)
         Meta.insert(key="schema_version", value=str(SCHEMA_VERSION)).on_conflict(
             conflict_target=[Meta.key], update={Meta.value: str(SCHEMA_VERSION)}
         ).execute()
