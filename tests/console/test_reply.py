@@ -1,0 +1,87 @@
+"""Reply: draft from the template, review exactly what goes out, approve into exactly one outbox entry."""
+
+from __future__ import annotations
+
+from tests.console.helpers import AGENT, settle, wait_until
+from triage_tui.console.screens.reply import ReplyEditScreen, ReplyReviewScreen
+from triage_tui.store.models import OutboxRow
+
+
+async def _open_draft(pilot, app):
+    await settle(pilot)
+    await pilot.press("r")
+    assert await wait_until(pilot, lambda: isinstance(app.screen, ReplyEditScreen))
+    await settle(pilot)
+    return app.screen
+
+
+async def test_review_then_approve_creates_exactly_one_outbox_entry(seeded, app_factory):
+    app = app_factory()
+    async with app.run_test(size=(120, 36)) as pilot:
+        item = None
+        await settle(pilot)
+        item = app.screen.table.current
+        editor = await _open_draft(pilot, app)
+        assert editor.reply.to[0].email == item.sender and AGENT not in [a.email for a in editor.reply.to]
+        await pilot.press("end", *" Thanks!")
+        await pilot.press("ctrl+s")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, ReplyReviewScreen))
+        review = app.screen
+        assert review.reply.to[0].email == item.sender
+        assert "Hello Ana, Thanks!" in review.reply.body   # what was typed is what is reviewed
+        await pilot.press("ctrl+s")
+        assert await wait_until(pilot, lambda: OutboxRow.select().count() == 1)
+        await settle(pilot)
+        row = OutboxRow.get()
+        assert (row.reply_to_message_id, row.approved_by, row.state) == (item.message_id, "alice", "pending")
+        assert row.body == review.reply.body and item.sender in row.to_addrs
+        assert not isinstance(app.screen, (ReplyEditScreen, ReplyReviewScreen))
+        assert OutboxRow.select().count() == 1
+
+
+async def test_cancel_at_review_writes_nothing(seeded, app_factory):
+    app = app_factory()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _open_draft(pilot, app)
+        await pilot.press("ctrl+s")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, ReplyReviewScreen))
+        await pilot.press("e")               # back to editing
+        await settle(pilot)
+        assert isinstance(app.screen, ReplyEditScreen)
+        await pilot.press("ctrl+s")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, ReplyReviewScreen))
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, (ReplyEditScreen, ReplyReviewScreen))
+        assert OutboxRow.select().count() == 0
+
+
+async def test_an_empty_body_cannot_go_to_review(seeded, app_factory):
+    app = app_factory()
+    async with app.run_test(size=(120, 36)) as pilot:
+        editor = await _open_draft(pilot, app)
+        editor.query_one("#body").text = "   "
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ReplyEditScreen)
+        assert "empty" in str(editor.query_one("#reply-error").render())
+
+
+async def test_reply_to_on_another_domain_needs_an_explicit_choice(seeded, app_factory):
+    """The rich message's Reply-To is on another domain: From is the default, Reply-To only by choice."""
+    app = app_factory()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        table = app.screen.table
+        table._move_to(next(i for i, item in enumerate(table.items) if item.message_id == "msg-000900"))
+        editor = await _open_draft(pilot, app)
+        assert [a.email for a in editor.reply.to] == ["ana@globex.example"]
+        assert "pay@evil-payments.example" in [a.email for a in editor.choice.alternatives]
+        assert editor.choice.warning
+        editor.query_one("#recipients").value = "pay@evil-payments.example"
+        await pilot.press("ctrl+s")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, ReplyReviewScreen))
+        assert [a.email for a in app.screen.reply.to] == ["pay@evil-payments.example"]
+        await pilot.press("ctrl+s")
+        assert await wait_until(pilot, lambda: OutboxRow.select().count() == 1)
+        assert "pay@evil-payments.example" in OutboxRow.get().to_addrs

@@ -1,0 +1,105 @@
+"""`triage-tui console` and `triage-tui demo`: the console with its worker, or with a live sandbox."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+
+import click
+
+from triage_tui.cli import fail, load
+from triage_tui.config import API_KEY_ENV, Config, DatabaseConfig, InboxConfig, NylasConfig, WorkerConfig
+
+
+def _dispatch_task(config: Config):
+    """The outbox dispatcher as a worker task, so approved replies go out from this process."""
+    from triage_tui.outbound.dispatcher import dispatch_once, make_gateway
+
+    owner = f"console-{socket.gethostname()}-{os.getpid()}"
+    state: dict = {}
+
+    def task() -> None:
+        if "gateway" not in state:
+            state["gateway"] = make_gateway(config)
+        dispatch_once(config, state["gateway"], owner=owner)
+
+    return task
+
+
+def run_console(config: Config, *, with_worker: bool = True) -> None:
+    """Open the store, start the in-process worker (and dispatcher), run the console, stop them."""
+    from triage_tui.console.app import make_app
+    from triage_tui.store.db import StoreError, open_database
+
+    try:
+        open_database(config.database)
+    except StoreError as exc:
+        fail(str(exc), code=2)
+    worker = None
+    if with_worker and config.inboxes:
+        from triage_tui.ingest.runner import BackgroundWorker
+
+        worker = BackgroundWorker(config, extra_tasks=[_dispatch_task(config)])
+        worker.start()
+    app = make_app(config, worker=worker, open_store=False)
+    try:
+        app.run()
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
+@click.command()
+@click.option("--no-worker", is_flag=True, help="Only the console: no ingest or sending from this process.")
+@click.pass_context
+def console(ctx: click.Context, no_worker: bool) -> None:
+    """Open the triage console on the configured inbox, with the worker in-process."""
+    config = load(ctx)
+    if not config.inboxes and not no_worker:
+        click.echo("triage-tui: no [[inboxes]] configured; the console opens without a worker "
+                   "(try `triage-tui demo`)", err=True)
+    run_console(config, with_worker=not no_worker)
+
+
+def demo_config(sandbox, workdir: str) -> Config:
+    """The config of a demo: the running sandbox, a database in `workdir`, the test environment."""
+    return Config(
+        tenant_id="demo",
+        environment="test",
+        nylas=NylasConfig(api_uri=sandbox.api_uri),
+        inboxes=[InboxConfig(grant_id=sandbox.grant_id, email=sandbox.email, name="Demo support")],
+        database=DatabaseConfig(url=f"sqlite:///{os.path.join(workdir, 'triage.db')}"),
+        worker=WorkerConfig(poll_interval_s=5.0),
+    )
+
+
+@click.command()
+@click.option("--messages", default=300, show_default=True, help="Seeded messages in the sandbox mailbox.")
+@click.option("--drip-per-min", default=6.0, show_default=True, help="New mail arriving per minute.")
+@click.option("--seed", default=7, show_default=True, help="Seed of the generated mailbox.")
+@click.option("--keep", is_flag=True, help="Keep the temporary database and print where it is.")
+def demo(messages: int, drip_per_min: float, seed: int, keep: bool) -> None:
+    """The bundled sandbox with a live mailbox, a temporary database and the console: no setup."""
+    from triage_tui.sandbox.runner import SandboxStartError, start_sandbox
+    from triage_tui.sandbox.state import SandboxOptions
+
+    if messages < 0 or drip_per_min < 0:
+        fail("--messages and --drip-per-min must not be negative", code=2)
+    workdir = tempfile.mkdtemp(prefix="triage-demo-")
+    try:
+        sandbox = start_sandbox(SandboxOptions(seed=seed, messages=messages), drip_per_min=drip_per_min)
+    except SandboxStartError as exc:
+        shutil.rmtree(workdir, ignore_errors=True)
+        fail(str(exc))
+    os.environ[API_KEY_ENV] = sandbox.api_key
+    config = demo_config(sandbox, workdir)
+    try:
+        run_console(config)
+    finally:
+        sandbox.stop()
+        if keep:
+            click.echo(f"demo database kept at {workdir}/triage.db")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,109 @@
+"""The thread screen: the whole thread readable, the suggestion beside it, decisions on keys."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Static
+
+from triage_tui.console import data
+from triage_tui.console.keymap import DECISION_BINDINGS, THREAD_BINDINGS
+from triage_tui.console.screens.base import DecidingScreen
+from triage_tui.console.widgets.thread_view import ThreadView, suggestion_text
+from triage_tui.domain import MessageDetail, QueueItem
+
+
+class ThreadScreen(DecidingScreen):
+    """One message in its thread, with its suggestion."""
+
+    BINDINGS = THREAD_BINDINGS + DECISION_BINDINGS
+
+    class Loaded(Message):
+        """The detail read from the store (None: the message is gone)."""
+
+        def __init__(self, detail: MessageDetail | None, lease_note: str) -> None:
+            super().__init__()
+            self.detail = detail
+            self.lease_note = lease_note
+
+    def __init__(self, item: QueueItem) -> None:
+        super().__init__()
+        self.item = item
+        self.detail: MessageDetail | None = None
+        self.show_headers = False
+        self.unfold_quotes = False
+
+    def compose_body(self) -> ComposeResult:
+        """Thread on the left, suggestion on the right."""
+        yield Static(self.item.subject or "(no subject)", id="thread-title", markup=False)
+        with Horizontal(id="thread-body"):
+            yield ThreadView(id="thread")
+            yield Static("Loading…", id="suggestion", markup=False)
+
+    def on_mount(self) -> None:
+        """Read the thread in a worker."""
+        self.show_chrome()
+        self.load()
+
+    @work(thread=True, group="thread-load", exclusive=True, exit_on_error=False)
+    def load(self) -> None:
+        """Read the detail and take the review lease."""
+        from triage_tui.store.leases import take_review_lease
+        from triage_tui.store.threads import message_detail
+
+        holder = self.triage.operator
+        note = ""
+        with data.connection():
+            lease = take_review_lease(self.item.key, holder=holder)
+            if not lease.taken and lease.holder != holder:
+                note = f"{lease.holder} is already reviewing this message"
+            detail = message_detail(self.item.key, now=self.triage.clock().timestamp())
+        self.post_message(self.Loaded(detail, note))
+
+    def on_thread_screen_loaded(self, message: Loaded) -> None:
+        """Show the thread and the suggestion."""
+        if message.lease_note:
+            self.notify(message.lease_note, severity="warning")
+        if message.detail is None:
+            self.query_one("#suggestion", Static).update("This message is no longer in the store.")
+            return
+        self.detail = message.detail
+        self.item = message.detail.item
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        if self.detail is None:
+            return
+        self.query_one(ThreadView).show(self.detail, show_headers=self.show_headers,
+                                         unfold_quotes=self.unfold_quotes)
+        self.query_one("#suggestion", Static).update(suggestion_text(self.detail, self.triage.clock()))
+
+    def on_unmount(self) -> None:
+        """Give the review lease back (it expires by itself if the app is already closing)."""
+        if self.app.is_running and not self.app._exit:
+            self.triage.release_lease(self.item.key)
+
+    def target_items(self) -> list[QueueItem]:
+        """The message on screen."""
+        return [self.item]
+
+    def decided(self, keys: list[int]) -> None:
+        """A decision about this message landed: back to the queue."""
+        if self.item.key in keys and self.app.screen is self:
+            self.app.pop_screen()
+
+    def action_back(self) -> None:
+        """Back to the queue."""
+        self.app.pop_screen()
+
+    def action_toggle_headers(self) -> None:
+        """Show or hide the raw headers."""
+        self.show_headers = not self.show_headers
+        self._show_detail()
+
+    def action_toggle_quotes(self) -> None:
+        """Unfold or fold quoted text."""
+        self.unfold_quotes = not self.unfold_quotes
+        self._show_detail()
