@@ -13,6 +13,15 @@ from triage_tui.config import Config, ConfigError, load_config
 # name -> "module:attribute"; each command lives beside the code it drives.
 COMMANDS: dict[str, str] = {
     "sandbox": "triage_tui.sandbox.commands:sandbox",
+    "classify": "triage_tui.classify.commands:classify",
+    "console": "triage_tui.console.commands:console",
+    "demo": "triage_tui.console.commands:demo",
+    "pause": "triage_tui.outbound.commands:pause",
+    "resume": "triage_tui.outbound.commands:resume",
+    "audit": "triage_tui.outbound.commands:audit",
+    "worker": "triage_tui.ingest.commands:worker",
+    "webhook": "triage_tui.ingest.commands:webhook",
+    "status": "triage_tui.ingest.commands:status",
 }
 
 

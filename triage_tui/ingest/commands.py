@@ -1,0 +1,126 @@
+"""The `worker`, `webhook` and `status` commands."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+
+import click
+from peewee import DatabaseError
+
+from triage_tui.cli import fail, load
+from triage_tui.config import Config, webhook_secrets
+from triage_tui.store.db import StoreError, open_database
+
+
+def _open(config: Config) -> None:
+    try:
+        open_database(config.database)
+    except StoreError as exc:
+        fail(str(exc))
+    except (OSError, DatabaseError) as exc:
+        fail(f"cannot open the database at {config.database.resolved_url()}: {exc}")
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Sync everything available (poll, webhook events, classify), then exit.")
+@click.pass_context
+def worker(ctx: click.Context, once: bool) -> None:
+    """Headless ingest: poll every inbox, drain webhook events, classify."""
+    from triage_tui.ingest.runner import BackgroundWorker, SyncError, build_gateway, sync_once
+
+    config = load(ctx)
+    if not config.inboxes:
+        fail("no [[inboxes]] configured: add one with its grant_id and email", code=2)
+    _open(config)
+    if once:
+        try:
+            report = sync_once(config)
+        except SyncError as exc:
+            fail(str(exc))
+        click.echo(report.summary())
+        return
+    try:
+        build_gateway(config)
+    except SyncError as exc:
+        fail(str(exc))
+    runner = BackgroundWorker(config)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    runner.start()
+    click.echo(f"triage-tui worker: polling {len(config.inboxes)} inbox(es) every "
+               f"{config.worker.poll_interval_s:g}s; Ctrl-C stops")
+    last = None
+    try:
+        while not stop.wait(2.0):
+            progress = runner.progress()
+            if progress.last_error and progress.last_error != last:
+                click.echo(f"triage-tui worker: {progress.last_error}", err=True)
+            last = progress.last_error
+    except KeyboardInterrupt:
+        pass
+    runner.stop()
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to listen on (default: [webhook] host).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default: [webhook] port).")
+@click.pass_context
+def webhook(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """The signed-webhook receiver at /webhooks/nylas (ASGI, under uvicorn)."""
+    import uvicorn
+
+    from triage_tui.ingest.receiver import PATH, build_app
+
+    config = load(ctx)
+    secrets = webhook_secrets()
+    if not secrets:
+        fail("NYLAS_WEBHOOK_SECRET is not set (comma-separate two secrets while rotating)", code=2)
+    _open(config)
+    host = host or config.webhook.host
+    port = config.webhook.port if port is None else port
+    click.echo(f"triage-tui webhook: listening on http://{host}:{port}{PATH}")
+    try:
+        uvicorn.run(build_app(config, secrets=secrets), host=host, port=port, log_level="warning",
+                    access_log=False)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc}")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Counts: messages, threads, pending suggestions, tickets, quarantined, outbox, stop switch, last sync."""
+    from triage_tui.store.status import store_status
+
+    config = load(ctx)
+    _open(config)
+    try:
+        state = store_status()
+    except Exception as exc:  # noqa: BLE001 - a dead database is one line, not a traceback
+        fail(f"cannot read the database: {exc}")
+    if as_json:
+        click.echo(json.dumps(state.model_dump(mode="json"), indent=2, sort_keys=True))
+        return
+    switch = state.stop_switch
+    lines = [
+        f"messages             {state.messages}",
+        f"threads              {state.threads}",
+        f"pending suggestions  {state.pending_suggestions}",
+        f"tickets              {state.tickets}",
+        f"quarantined          {state.quarantined}",
+        "outbox               " + (", ".join(f"{k} {v}" for k, v in sorted(state.outbox_by_state.items())) or "empty"),
+        "webhook events       " + (", ".join(f"{k} {v}" for k, v in sorted(state.webhook_events_by_status.items()))
+                                   or "none"),
+        "stop switch          " + (f"ON since {switch.since:%Y-%m-%d %H:%M} UTC by {switch.actor}: {switch.reason}"
+                                   if switch.on else "off"),
+    ]
+    for sync in state.last_sync:
+        when = f"{sync.last_sync_at:%Y-%m-%d %H:%M:%S} UTC" if sync.last_sync_at else "never"
+        error = f" (last error: {sync.last_error})" if sync.last_error else ""
+        lines.append(f"last sync {sync.grant_id}: {when}{error}")
+    if not state.last_sync:
+        lines.append("last sync            never")
+    click.echo("\n".join(lines))
