@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 import tempfile
 
 import click
@@ -28,6 +29,20 @@ def _dispatch_task(config: Config):
     return task
 
 
+def draw_on_the_terminal() -> None:
+    """Textual draws on stderr; when only stderr is redirected (`2>log`), draw on stdout's terminal.
+
+    Errors and tracebacks then still reach the redirect: Python's sys.stderr keeps the file.
+    """
+    if sys.__stderr__ is None or sys.__stdout__ is None:
+        return
+    if sys.__stderr__.isatty() or not sys.__stdout__.isatty():
+        return
+    log = os.fdopen(os.dup(2), "w", buffering=1)
+    os.dup2(1, 2)
+    sys.stderr = log
+
+
 def run_console(config: Config, *, with_worker: bool = True) -> None:
     """Open the store, start the in-process worker (and dispatcher), run the console, stop them."""
     from triage_tui.console.app import make_app
@@ -44,6 +59,7 @@ def run_console(config: Config, *, with_worker: bool = True) -> None:
         worker = BackgroundWorker(config, extra_tasks=[_dispatch_task(config)])
         worker.start()
     app = make_app(config, worker=worker, open_store=False)
+    draw_on_the_terminal()
     try:
         app.run()
     finally:
