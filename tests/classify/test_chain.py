@@ -40,7 +40,7 @@ def test_urgency_still_comes_from_the_rules_when_learned_decides() -> None:
 
 def test_nobody_sure_means_needs_human_with_the_best_guess() -> None:
     chain = build_classifier(ClassifierConfig(chain=["learned", "rules"]))
-    s = chain.classify(message("Hi", "see you at the meetup"))
+    s = chain.classify(message("Hi", "see you soon"))
     assert s.needs_human
     assert s.reasons[0].startswith("no classifier was sure; best guess from")
 
