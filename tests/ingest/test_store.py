@@ -55,6 +55,17 @@ def test_automated_mail_is_stored_flagged_dismissed_and_never_suggested(db):
     assert SuggestionRow.select().count() == 0
 
 
+def test_every_stored_urgency_agrees_with_its_sort_rank(db):
+    from triage_tui.store.queue import urgency_rank
+
+    store_batch(SCOPE, [prepared("human"), prepared("auto", thread="t2", headers=[("Auto-Submitted", "auto-replied")])])
+    quarantine_message(SCOPE, "bad", "ValueError: undecodable", attempts=3, trigger="poll")
+    rows = {row.message_id: row for row in MessageRow.select()}
+    assert {mid: (r.urgency, r.urgency_rank) for mid, r in rows.items()} == {
+        "human": ("high", 1), "auto": ("low", 3), "bad": ("normal", 2)}
+    assert all(r.urgency_rank == urgency_rank(r.urgency) for r in rows.values())
+
+
 def test_a_message_of_a_ticketed_thread_is_linked(db):
     store_batch(SCOPE, [prepared("m1")])
     TicketRow.create(ticket_id="T-7", tenant_id="acme", environment="test", grant_id="g1", thread_id="t1",

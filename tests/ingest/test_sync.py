@@ -176,4 +176,5 @@ def test_worker_retrains_after_enough_new_decisions(db, make_sandbox, ingest_con
         DecisionRow.create(decision_id=f"d{i}", grant_id=row.grant_id, message_id=row.message_id,
                            kind="approve_ticket", category=["billing", "bug"][i % 2], actor="oncall", decided_at=i)
     assert worker.maybe_retrain() is True
-    assert learned.version != before
+    assert learned.wait(timeout=30), "the background retrain did not finish within 30 s"
+    assert learned.version != before and learned.retrain_count == 1

@@ -77,10 +77,29 @@ class RuleSetSpec(_Model):
     rules: list[RuleSpec] = []
 
 
+# The non-ASCII characters that IGNORECASE matches to ASCII letters (see the `re` docs).
+_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def fold(text: str) -> str:
+    """Lower-cased text in which an IGNORECASE match of an ASCII keyword is a plain substring."""
+    return text.translate(_FOLD).lower() if not text.isascii() else text.lower()
+
+
 @dataclass(frozen=True)
 class _CompiledRule:
     spec: RuleSpec
     regex: re.Pattern[str]
+    # Lower-cased keywords for a substring pre-check (None: not all ASCII, always run the regex);
+    # the word-boundary lookbehinds make the regex scan slowly, so most rules skip it.
+    keywords: tuple[str, ...] | None
+    patterns: re.Pattern[str] | None
+
+    def search(self, value: str, folded: str) -> re.Match[str] | None:
+        """The regex's first match; the same answer as `regex.search(value)`."""
+        if self.keywords is None or any(k in folded for k in self.keywords):
+            return self.regex.search(value)
+        return self.patterns.search(value) if self.patterns is not None else None
 
 
 def _compile(spec: RuleSpec) -> _CompiledRule:
@@ -88,8 +107,14 @@ def _compile(spec: RuleSpec) -> _CompiledRule:
     parts = [
         r"(?<![\w@])(?<!\w\.)" + re.escape(k.lower()) + r"(?![\w@]|\.\w)" for k in spec.keywords
     ]
-    parts += [f"(?:{p})" for p in spec.patterns]
-    return _CompiledRule(spec, re.compile("|".join(parts), re.IGNORECASE))
+    patterns = [f"(?:{p})" for p in spec.patterns]
+    keywords = tuple(k.lower() for k in spec.keywords)
+    return _CompiledRule(
+        spec,
+        re.compile("|".join(parts + patterns), re.IGNORECASE),
+        keywords if all(k.isascii() for k in keywords) else None,
+        re.compile("|".join(patterns), re.IGNORECASE) if patterns else None,
+    )
 
 
 def default_rules_text() -> str:
@@ -163,6 +188,7 @@ class RulesClassifier:
         self._rules = [_compile(spec) for spec in kept]
         self._vip = tuple(d.lower().lstrip("@.") for d in ruleset.urgency.vip_domains)
         self._version = "rules-" + short_hash(ruleset.model_dump(mode="json"))
+        self._last: tuple[InboundMessage, Suggestion] | None = None
 
     @property
     def version(self) -> str:
@@ -171,6 +197,14 @@ class RulesClassifier:
 
     def classify(self, message: InboundMessage) -> Suggestion:
         """Classify a message on its visible subject, body, sender domain and headers."""
+        last = self._last
+        if last is not None and last[0] is message:  # asked again in one chain run (urgency_of)
+            return last[1]
+        suggestion = self._classify(message)
+        self._last = (message, suggestion)
+        return suggestion
+
+    def _classify(self, message: InboundMessage) -> Suggestion:
         seen = message_text(message)
         fields = {
             "text": seen.text,
@@ -212,9 +246,14 @@ class RulesClassifier:
         scores: dict[str, float] = defaultdict(float)
         reasons: list[str] = []
         urgencies: list[str] = []
+        folded: dict[str, tuple[str, str]] = {}
         for rule in self._rules:
-            value = self._field_value(rule.spec.field, fields, message)
-            found = rule.regex.search(value) if value else None
+            field = rule.spec.field
+            if field not in folded:
+                value = self._field_value(field, fields, message)
+                folded[field] = (value, fold(value))
+            value, lowered = folded[field]
+            found = rule.search(value, lowered) if value else None
             if found is None:
                 continue
             spec = rule.spec

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from triage_tui.domain import InboundMessage
 
@@ -55,12 +56,22 @@ def collapse(text: str) -> str:
     return " ".join(text.split())
 
 
+# The last message prepared: every member of a chain asks for the same message in turn.
+_last_prepared: tuple[InboundMessage, int, VisibleText] | None = None
+
+
 def message_text(message: InboundMessage, *, max_chars: int = 20_000) -> VisibleText:
     """The visible subject and body of a message, as one string for a text classifier."""
+    global _last_prepared
+    last = _last_prepared
+    if last is not None and last[0] is message and last[1] == max_chars:
+        return last[2]
     body = message.body_text or message.snippet
     seen = visible(f"{message.subject}\n{body}"[: max_chars * 2])
     hidden = sorted(set(seen.hidden) | set(message.hidden_characters))
-    return VisibleText(collapse(seen.text)[:max_chars], tuple(hidden))
+    prepared = VisibleText(collapse(seen.text)[:max_chars], tuple(hidden))
+    _last_prepared = (message, max_chars, prepared)
+    return prepared
 
 
 def sender_domain(message: InboundMessage) -> str:
@@ -93,10 +104,15 @@ _INJECTION_HINTS = (
 
 def injection_markers(text: str) -> list[str]:
     """Names of the prompt-injection patterns that occur in visible text."""
+    return list(_injection_markers(text))
+
+
+@lru_cache(maxsize=32)  # the members of a chain check the same text one after another
+def _injection_markers(text: str) -> tuple[str, ...]:
     lowered = text.lower()
     if not any(hint in lowered for hint in _INJECTION_HINTS):
-        return []
-    return [name for name, pattern in _INJECTION_RE if pattern.search(text)]
+        return ()
+    return tuple(name for name, pattern in _INJECTION_RE if pattern.search(text))
 
 
 def hygiene(seen: VisibleText) -> tuple[list[str], bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -140,7 +141,7 @@ class Worker:
         retry_locked(lambda: mark_events([d.event_row_id for m, d in items if m.message_id in stored], DONE))
 
     def maybe_retrain(self) -> bool:
-        """Retrain the classifier once `retrain_after` new labelled decisions exist (True if it did)."""
+        """Start a background retrain once `retrain_after` new labelled decisions exist (True if it did)."""
         train = getattr(self.classifier, "train", None)
         if train is None:
             return False
@@ -151,7 +152,11 @@ class Worker:
         if count - self._labels_seen < self.config.classifier.retrain_after:
             return False
         self._labels_seen = count
-        train(approved_examples())
+        examples = approved_examples()
+        if _trains_in_background(train):
+            train(examples, background=True)  # the old model answers until the new one is in
+        else:
+            train(examples)
         return True
 
     def cycle(self, *, poll: bool = True) -> CycleReport:
@@ -173,6 +178,14 @@ class Worker:
             log.exception("retraining failed")
             cycle.errors.append(f"retrain: {exc}")
         return cycle
+
+
+def _trains_in_background(train: Callable) -> bool:
+    """True when `train` takes `background=` (the chain and RetrainingClassifier do)."""
+    try:
+        return "background" in inspect.signature(train).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 @dataclass(frozen=True)

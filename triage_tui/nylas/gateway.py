@@ -15,7 +15,7 @@ import nylas
 from triage_tui.config import NylasConfig
 from triage_tui.domain import Header, InboundMessage, Reply, RuleEvaluation, SendResult, ThreadInfo
 from triage_tui.nylas import sdk_probe
-from triage_tui.nylas.errors import BadRequest, BadResponse, NotFound, is_sdk_decode_failure, map_exception
+from triage_tui.nylas.errors import BadRequest, BadResponse, NotFound, map_exception
 from triage_tui.nylas.normalize import (
     as_dict,
     normalize_folder,
@@ -93,9 +93,7 @@ class Gateway:
             params = dict(base, limit=limit if remaining is None else min(limit, remaining))
             if cursor:
                 params["page_token"] = cursor
-            items, cursor = self._sdk_or_raw(
-                lambda p=params: self.client.messages.list(grant, query_params=p),
-                f"/v3/grants/{grant}/messages", params, listing=True)
+            items, cursor = self._get_json(f"/v3/grants/{grant}/messages", params, listing=True)
             messages, skipped = [], 0
             for item in items:
                 message = normalize_message(item, grant_id)
@@ -113,10 +111,8 @@ class Gateway:
         grant = _segment(grant_id)
         _require(message_id, "message id")
         params = {"fields": "include_headers"}
-        data, _cursor = self._sdk_or_raw(
-            lambda: self.client.messages.find(grant, message_id, query_params=params),
-            f"/v3/grants/{grant}/messages/{quote(message_id, safe='')}", params,
-            not_found_retries=NOT_FOUND_RETRIES)
+        data, _cursor = self._get_json(f"/v3/grants/{grant}/messages/{quote(message_id, safe='')}", params,
+                                       not_found_retries=NOT_FOUND_RETRIES)
         message = normalize_message(data, grant_id)
         if not message.message_id:
             raise BadResponse("message response has no id", retryable=False)
@@ -190,27 +186,19 @@ class Gateway:
 
     # -- plumbing ------------------------------------------------------------------------
 
-    def _sdk_or_raw(self, sdk_request: Callable[[], Any], path: str, params: dict, *,
-                    listing: bool = False, not_found_retries: int = 0) -> tuple[Any, str | None]:
-        """The SDK call's data and cursor; if its model cannot decode a 2xx answer (one odd
-        message would poison a whole page), the same GET once more through the SDK's HTTP
-        layer, as raw JSON that normalisation handles field by field."""
-        try:
-            response = self._call(sdk_request, not_found_retries=not_found_retries)
-        except BadResponse as error:
-            if not is_sdk_decode_failure(error):
-                raise
-            payload, _headers = self._call(
-                lambda: self.client.http_client._execute("GET", path, query_params=params),
-                not_found_retries=not_found_retries)
-            payload = payload if isinstance(payload, dict) else {}
-            data = payload.get("data")
-            if listing and not isinstance(data, list):
-                raise BadResponse("list response has no data array", retryable=False) from None
-            return data, (payload.get("next_cursor") or None)
-        if listing:
-            return list(response.data or []), (response.next_cursor or None)
-        return response.data, None
+    def _get_json(self, path: str, params: dict, *, listing: bool = False,
+                  not_found_retries: int = 0) -> tuple[Any, str | None]:
+        """A GET through the SDK's HTTP layer (its auth, URL building and errors), decoded as raw
+        JSON: the SDK's dataclass models cost 20-40x the request, and one odd message would make
+        them fail a whole page, while normalisation reads the JSON field by field."""
+        payload, _headers = self._call(
+            lambda: self.client.http_client._execute("GET", path, query_params=params),
+            not_found_retries=not_found_retries)
+        payload = payload if isinstance(payload, dict) else {}
+        data = payload.get("data")
+        if listing and not isinstance(data, list):
+            raise BadResponse("list response has no data array", retryable=False)
+        return data, (payload.get("next_cursor") or None)
 
     def _pages(self, fetch: Callable[[dict], Any], base: dict, max_pages: int) -> Iterator[Any]:
         cursor = None

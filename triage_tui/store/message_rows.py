@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING
 from triage_tui.domain import MessageState, Suggestion
 from triage_tui.store.db import is_sqlite
 from triage_tui.store.models import ThreadRow, TicketRow
+from triage_tui.store.queue import urgency_rank
 from triage_tui.store.text import db_safe, dumps, loads, to_epoch
 
 if TYPE_CHECKING:
     from triage_tui.store.messages import InboxScope, PreparedMessage
 
-URGENCY_RANK = {"critical": 0, "high": 1, "normal": 2, "low": 3}
+# Automated mail (auto-replies, bounces, lists) gets no suggestion and sorts last.
+AUTOMATED_URGENCY = "low"
 MAX_BODY_TEXT = 512_000
 MAX_BODY_HTML = 1_000_000
 MAX_SUBJECT = 4_000
@@ -57,6 +59,7 @@ class RowPlan:
 
     def row(self, scope: InboxScope, now: float) -> dict:
         msg, s = self.item.message, self.suggestion
+        urgency = s.urgency if s else AUTOMATED_URGENCY
         return dict(
             tenant_id=scope.tenant_id, environment=scope.environment,
             agent_account_email=cut(scope.agent_account_email), grant_id=scope.grant_id,
@@ -67,8 +70,7 @@ class RowPlan:
             subject=db_safe(msg.subject)[:MAX_SUBJECT],
             sender_email=cut(msg.sender.email), sender_name=cut(msg.sender.name),
             received_at=to_epoch(msg.received_at), state=self.state,
-            category=s.category if s else "", urgency=s.urgency if s else "normal",
-            urgency_rank=URGENCY_RANK.get(s.urgency, 2) if s else 3,
+            category=s.category if s else "", urgency=cut(urgency), urgency_rank=urgency_rank(urgency),
             confidence=s.confidence if s else 0.0, flags=dumps(self.flags), ticket_id=cut(self.ticket_id),
             classification_version=cut(s.classification_version) if s else "",
             webhook_trigger=cut(self.item.trigger), webhook_received_at=self.item.webhook_received_at,

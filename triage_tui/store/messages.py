@@ -34,8 +34,10 @@ from triage_tui.store.message_rows import (
     tickets_of_threads,
     upsert_threads,
 )
+from triage_tui.store.queue import urgency_rank
 from triage_tui.store.text import db_safe, dumps
 
+QUARANTINE_URGENCY = "normal"
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,8 @@ def quarantine_message(scope: InboxScope, message_id: str, reason: str, *, attem
                 dedupe_key=cut(f"{scope.grant_id}:{message_id}"),
                 subject=db_safe(subject)[:MAX_SUBJECT] or "(quarantined message)",
                 received_at=received_at or now, state=MessageState.QUARANTINED.value,
-                urgency_rank=2, flags=dumps(["quarantined"]), webhook_trigger=cut(trigger),
+                urgency=QUARANTINE_URGENCY, urgency_rank=urgency_rank(QUARANTINE_URGENCY),
+                flags=dumps(["quarantined"]), webhook_trigger=cut(trigger),
                 event_id=cut(event_id), attempts=attempts, last_error=db_safe(reason)[:2000],
                 created_at=now, updated_at=now,
             ).on_conflict_ignore().returning(MessageRow.id).execute()
