@@ -15,6 +15,7 @@ from triage_tui.config import Config
 from triage_tui.console import data
 from triage_tui.console.dialogs.confirm import ConfirmDialog, ReasonDialog
 from triage_tui.console.keymap import APP_BINDINGS, split_keymap
+from triage_tui.console.live import SLOW_POLL_S, FeedEvent, FeedListener
 from triage_tui.console.messages import ActionDone, Polled, ReplyDrafted, StopQuestion
 from triage_tui.console.palette import TriageCommands
 from triage_tui.console.screens.audit import AuditScreen
@@ -26,6 +27,7 @@ from triage_tui.console.screens.thread import ThreadScreen
 from triage_tui.console.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, bundled_theme_dir, load_themes, \
     user_theme_dir
 from triage_tui.domain import DecisionKind, QueueItem, Reply, StopSwitch
+from triage_tui.store.changes import RECONNECTED
 
 Clock = Callable[[], datetime]
 STATS_EVERY_S = 5.0
@@ -62,6 +64,9 @@ class TriageApp(App[None]):
         self._stats_at = 0.0
         self._asking_stop = False
         self._polling = None
+        self._requery = False
+        self.feed = FeedListener(self, config.database.resolved_url())
+        self.feed_healthy = False
         self._setup_themes()
 
     # ----- start-up ---------------------------------------------------------------------------
@@ -101,6 +106,23 @@ class TriageApp(App[None]):
         if self._polling is None:
             self.poll()
             self._polling = self.set_interval(self.poll_interval_s, self.poll)
+            self.feed.start()
+
+    def on_feed_event(self, event: FeedEvent) -> None:
+        """Poll now when another process wrote; slow the fallback poll while the feed is healthy."""
+        if event.healthy != self.feed_healthy and self._polling is not None:
+            self.feed_healthy = event.healthy
+            self._polling.stop()
+            interval = max(SLOW_POLL_S, self.poll_interval_s) if event.healthy else self.poll_interval_s
+            self._polling = self.set_interval(interval, self.poll)
+        if RECONNECTED in event.tables:
+            self._requery = True
+        if event.tables:
+            self.poll()
+
+    def on_unmount(self) -> None:
+        """Stop listening for changes."""
+        self.feed.stop()
 
     def key_display(self, binding_id: str) -> str:
         """The key a binding answers to, for messages like "F9 to lift"."""
@@ -127,7 +149,8 @@ class TriageApp(App[None]):
 
     def on_polled(self, message: Polled) -> None:
         """Repaint every screen's header and banner; re-read the queue when it changed."""
-        changed = self._version is not None and message.version != self._version
+        changed = self._version is not None and (message.version != self._version or self._requery)
+        self._requery = False
         self._version = message.version
         self.stop = message.stop
         self.progress = message.progress

@@ -191,6 +191,7 @@ class BackgroundWorker:
                         gateway = self._gateway or build_gateway(self.config)
                         classifier = self._classifier or build_default_classifier(self.config)
                         worker = Worker(self.config, gateway, classifier, extra_tasks=self._extra_tasks)
+                        worker.poller.respect_schedule = True  # take turns with other workers' polls
                     poll = self._poll_now or time.monotonic() >= next_poll
                     self._poll_now = False
                     if poll:

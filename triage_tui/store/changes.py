@@ -76,6 +76,11 @@ class ChangeFeed:
             changed.add(RECONNECTED)
         return changed
 
+    @property
+    def connected(self) -> bool:
+        """True while the listening connection is up (notifications arrive as they happen)."""
+        return self._conn is not None
+
     def close(self) -> None:
         """Drop the listening connection."""
         if self._conn is not None:

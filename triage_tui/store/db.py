@@ -14,6 +14,7 @@ from triage_tui.store.changes import install_triggers
 from triage_tui.store.models import ALL_TABLES, Meta, database
 
 SCHEMA_VERSION = 1
+MIGRATION_LOCK_ID = 7_331_001  # the PostgreSQL advisory lock that serialises migrations
 
 # version -> function that upgrades a database from (version - 1) to version.
 MIGRATIONS: dict[int, Callable[[Database], None]] = {}
@@ -58,6 +59,9 @@ def write_transaction(db: Database | None = None):
 def migrate(db: Database) -> int:
     """Bring the schema to SCHEMA_VERSION; refuse a database newer than this release."""
     with write_transaction(db):
+        if isinstance(db, PostgresqlDatabase):
+            # several workers and consoles may start at once: one migrates, the others wait their turn
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_ID,))
         if not db.table_exists(Meta._meta.table_name):
             db.create_tables(ALL_TABLES, safe=True)
             install_triggers(db)
