@@ -159,3 +159,26 @@ class TestPaletteAndLeases:
             assert await wait_until(pilot, lambda: lease_holders([item.key]) == {item.key: "alice"})
             await pilot.press("escape")
             assert await wait_until(pilot, lambda: lease_holders([item.key]) == {})
+
+    async def test_a_thread_held_by_someone_else_is_taken_over_only_after_confirmation(self, seeded, app_factory):
+        from triage_tui.store.leases import lease_holders, take_review_lease
+
+        app = app_factory()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            item = app.screen.table.current
+            take_review_lease(item.key, holder="ben")
+            await pilot.press("enter")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            assert lease_holders([item.key]) == {item.key: "ben"}
+            await pilot.press("escape")  # "Just read": ben keeps it
+            assert await wait_until(pilot, lambda: isinstance(app.screen, ThreadScreen))
+            assert lease_holders([item.key]) == {item.key: "ben"}
+            await pilot.press("escape")
+            await settle(pilot)
+            await pilot.press("enter")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await pilot.press("y")
+            assert await wait_until(pilot, lambda: lease_holders([item.key]) == {item.key: "alice"})
+            takeovers = [event for _, event in list_audit(action="lease.takeover")]
+            assert len(takeovers) == 1 and takeovers[0].actor == "alice"

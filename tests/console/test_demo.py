@@ -7,7 +7,8 @@ import pytest
 from tests.console.helpers import screen_text, settle, wait_until
 from triage_tui.config import API_KEY_ENV
 from triage_tui.console.app import make_app
-from triage_tui.console.commands import _dispatch_task, demo_config
+from triage_tui.console.commands import demo_config
+from triage_tui.outbound.dispatcher import dispatch_task
 from triage_tui.console.screens.reply import ReplyEditScreen, ReplyReviewScreen
 from triage_tui.store.models import OutboxRow, TicketRow, database
 
@@ -22,7 +23,7 @@ def demo_parts(make_sandbox, tmp_path, monkeypatch):
     monkeypatch.setenv(API_KEY_ENV, sandbox.api_key)
     config = demo_config(sandbox, str(tmp_path))
     db = open_database(config.database)
-    worker = BackgroundWorker(config, extra_tasks=[_dispatch_task(config)])
+    worker = BackgroundWorker(config, extra_tasks=[dispatch_task(config, owner="demo-test")])
     worker.start()
     yield config, worker, sandbox
     worker.stop()

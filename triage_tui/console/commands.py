@@ -14,21 +14,6 @@ from triage_tui.cli import fail, load
 from triage_tui.config import API_KEY_ENV, Config, DatabaseConfig, InboxConfig, NylasConfig, WorkerConfig
 
 
-def _dispatch_task(config: Config):
-    """The outbox dispatcher as a worker task, so approved replies go out from this process."""
-    from triage_tui.outbound.dispatcher import dispatch_once, make_gateway
-
-    owner = f"console-{socket.gethostname()}-{os.getpid()}"
-    state: dict = {}
-
-    def task() -> None:
-        if "gateway" not in state:
-            state["gateway"] = make_gateway(config)
-        dispatch_once(config, state["gateway"], owner=owner)
-
-    return task
-
-
 def draw_on_the_terminal() -> None:
     """Textual draws on stderr; when only stderr is redirected (`2>log`), draw on stdout's terminal.
 
@@ -55,8 +40,10 @@ def run_console(config: Config, *, with_worker: bool = True) -> None:
     worker = None
     if with_worker and config.inboxes:
         from triage_tui.ingest.runner import BackgroundWorker
+        from triage_tui.outbound.dispatcher import dispatch_task
 
-        worker = BackgroundWorker(config, extra_tasks=[_dispatch_task(config)])
+        owner = f"console-{socket.gethostname()}-{os.getpid()}"
+        worker = BackgroundWorker(config, extra_tasks=[dispatch_task(config, owner=owner)])
         worker.start()
     app = make_app(config, worker=worker, open_store=False)
     draw_on_the_terminal()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import signal
 import threading
 
@@ -27,7 +29,7 @@ def _open(config: Config) -> None:
 @click.option("--once", is_flag=True, help="Sync everything available (poll, webhook events, classify), then exit.")
 @click.pass_context
 def worker(ctx: click.Context, once: bool) -> None:
-    """Headless ingest: poll every inbox, drain webhook events, classify."""
+    """Headless ingest: poll every inbox, drain webhook events, classify; while running, send approved replies."""
     from triage_tui.ingest.runner import BackgroundWorker, SyncError, build_gateway, sync_once
 
     config = load(ctx)
@@ -45,7 +47,10 @@ def worker(ctx: click.Context, once: bool) -> None:
         build_gateway(config)
     except SyncError as exc:
         fail(str(exc))
-    runner = BackgroundWorker(config)
+    from triage_tui.outbound.dispatcher import dispatch_task
+
+    owner = f"worker-{socket.gethostname()}-{os.getpid()}"
+    runner = BackgroundWorker(config, extra_tasks=[dispatch_task(config, owner=owner)])
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     runner.start()

@@ -46,6 +46,18 @@ def make_gateway(config: Config):
     return Gateway(config.nylas.model_copy(update={"api_uri": target}), api_key())
 
 
+def dispatch_task(config: Config, *, owner: str):
+    """The dispatcher as a worker task: each call sends what is approved and allowed right now."""
+    state: dict = {}
+
+    def task() -> None:
+        if "gateway" not in state:
+            state["gateway"] = make_gateway(config)
+        dispatch_once(config, state["gateway"], owner=owner)
+
+    return task
+
+
 def check_gateway(config: Config, gateway) -> None:
     """PolicyError when the gateway points anywhere the environment does not allow."""
     allowed = send_api_uri(config)

@@ -9,6 +9,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from triage_tui.console import data
+from triage_tui.console.dialogs.confirm import ConfirmDialog
 from triage_tui.console.keymap import DECISION_BINDINGS, THREAD_BINDINGS
 from triage_tui.console.screens.base import DecidingScreen
 from triage_tui.console.widgets.thread_view import ThreadView, suggestion_text
@@ -65,13 +66,30 @@ class ThreadScreen(DecidingScreen):
     def on_thread_screen_loaded(self, message: Loaded) -> None:
         """Show the thread and the suggestion."""
         if message.lease_note:
-            self.notify(message.lease_note, severity="warning")
+            self.app.push_screen(
+                ConfirmDialog(f"{message.lease_note}. Take it over? They will see your name instead.",
+                              yes="Take over", no="Just read"),
+                self._take_over_answered,
+            )
         if message.detail is None:
             self.query_one("#suggestion", Static).update("This message is no longer in the store.")
             return
         self.detail = message.detail
         self.item = message.detail.item
         self._show_detail()
+
+    def _take_over_answered(self, take_over: bool | None) -> None:
+        if take_over:
+            self.take_over()
+
+    @work(thread=True, group="thread-lease", exclusive=True, exit_on_error=False)
+    def take_over(self) -> None:
+        """Take the review lease from its holder, after the person confirmed."""
+        from triage_tui.store.leases import take_review_lease
+
+        with data.connection():
+            lease = take_review_lease(self.item.key, holder=self.triage.operator, force=True)
+        self.app.call_from_thread(self.notify, f"You now hold this message (was {lease.previous_holder}).")
 
     def _show_detail(self) -> None:
         if self.detail is None:
