@@ -287,6 +287,8 @@ class HeaderStats(_Domain):
     sends_waiting: int = 0
     inbound_per_minute: list[int] = []
     quarantined: int = 0
+    send_failures: int = 0
+    latest_failure: str = ""
 
 
 class MessageDetail(_Domain):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.console.helpers import AGENT, settle, wait_until
+from tests.console.helpers import AGENT, screen_text, settle, wait_until
 from triage_tui.console.screens.reply import ReplyEditScreen, ReplyReviewScreen
 from triage_tui.store.models import OutboxRow
 
@@ -85,3 +85,20 @@ async def test_reply_to_on_another_domain_needs_an_explicit_choice(seeded, app_f
         await pilot.press("ctrl+s")
         assert await wait_until(pilot, lambda: OutboxRow.select().count() == 1)
         assert "pay@evil-payments.example" in OutboxRow.get().to_addrs
+
+
+async def test_a_failed_send_is_shown_in_the_header_and_announced(seeded, app_factory):
+    app = app_factory(poll_interval_s=0.2)
+    async with app.run_test(size=(160, 36)) as pilot:
+        editor = await _open_draft(pilot, app)
+        assert editor.reply.body
+        await pilot.press("ctrl+s")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, ReplyReviewScreen))
+        await pilot.press("ctrl+s")
+        assert await wait_until(pilot, lambda: OutboxRow.select().count() == 1)
+        assert "SEND FAILURES" not in screen_text(app)
+        OutboxRow.update(state="failed", last_error="403 insufficient_scopes",
+                         updated_at=OutboxRow.get().updated_at + 1).execute()  # as the dispatcher records it
+        assert await wait_until(pilot, lambda: "SEND FAILURES 1" in screen_text(app), timeout=10)
+        toasts = [n.message for n in app._notifications]
+        assert any("Send needs attention" in t and "insufficient_scopes" in t for t in toasts)

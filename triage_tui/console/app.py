@@ -155,6 +155,7 @@ class TriageApp(App[None]):
         self.stop = message.stop
         self.progress = message.progress
         if message.stats is not None:
+            self._announce_new_failures(message.stats)
             self.stats = message.stats
             self._stats_at = self.clock().timestamp()
         for screen in list(self.screen_stack):
@@ -162,6 +163,13 @@ class TriageApp(App[None]):
                 screen.show_chrome()
             if changed and isinstance(screen, QueueScreen):
                 screen.queue_changed()
+
+    def _announce_new_failures(self, stats) -> None:
+        """A send that failed or needs a human is never buried: say so as it happens."""
+        before = self.stats.send_failures if self.stats is not None else 0
+        if stats.send_failures > before:
+            self.notify(f"Send needs attention: {stats.latest_failure}", severity="error",
+                        timeout=30, markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """One place where a failed worker becomes a toast instead of a crash."""

@@ -87,18 +87,30 @@ def list_entries(states: Iterable[str] | None = None, limit: int = 100) -> list[
     return [to_entry(row) for row in query]
 
 
+def _is_failure():
+    return OutboxRow.state.in_([s.value for s in FAILURE_STATES]) | (
+        (OutboxRow.state == OutboxState.RETRY.value) & (OutboxRow.last_error != "")
+    )
+
+
 def failures(limit: int = 50) -> list[OutboxEntry]:
     """Send failures, refusals, expiries and needs-reconciliation, newest first, for the console."""
     query = (
         OutboxRow.select()
-        .where(
-            OutboxRow.state.in_([s.value for s in FAILURE_STATES])
-            | ((OutboxRow.state == OutboxState.RETRY.value) & (OutboxRow.last_error != ""))
-        )
+        .where(_is_failure())
         .order_by(OutboxRow.updated_at.desc(), OutboxRow.id.desc())
         .limit(limit)
     )
     return [to_entry(row) for row in query]
+
+
+def failure_summary() -> tuple[int, str]:
+    """How many sends failed or need a human, and one line about the newest."""
+    count = OutboxRow.select().where(_is_failure()).count()
+    if not count:
+        return 0, ""
+    newest = failures(limit=1)[0]
+    return count, f"{newest.state}: {newest.subject[:60]} ({newest.last_error[:120] or 'no detail'})"
 
 
 def load_original(grant_id: str, message_id: str) -> tuple[InboundMessage, str] | None:

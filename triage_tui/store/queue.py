@@ -105,7 +105,12 @@ def header_stats(*, now: float | None = None, cap: int = 10_000) -> HeaderStats:
     """Queue depth, oldest unhandled message, sends waiting, inbound per minute, quarantined."""
     now = time.time() if now is None else now
     depth = queue_count(QueueFilter(), cap=cap, now=now)
+    from triage_tui.store.outbox import failure_summary
+
+    send_failures, latest_failure = failure_summary()
     return HeaderStats(
+        send_failures=send_failures,
+        latest_failure=latest_failure,
         queue_depth=depth,
         queue_depth_capped=depth >= cap,
         oldest_unhandled_at=from_epoch(_oldest_open(now)),
@@ -142,7 +147,8 @@ def queue_version(*, now: float | None = None) -> tuple:
         .where(MessageRow.state == MessageState.SNOOZED.value, MessageRow.snooze_until <= now)
         .count()
     )
-    return (newest_message, newest_audit, lease_count, lease_newest or 0.0, woken)
+    outbox_changed = OutboxRow.select(fn.MAX(OutboxRow.updated_at)).scalar() or 0.0
+    return (newest_message, newest_audit, lease_count, lease_newest or 0.0, woken, outbox_changed)
 
 
 def _scans(filter: QueueFilter, now: float, cursor: QueueCursor | None, backward: bool):

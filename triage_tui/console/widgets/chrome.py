@@ -37,6 +37,8 @@ class StatusHeader(Horizontal):
             depth = f"{stats.queue_depth:,}{'+' if stats.queue_depth_capped else ''}"
             oldest = age_text(stats.oldest_unhandled_at, now) if stats.oldest_unhandled_at else "-"
             parts += [f"queue {depth}", f"oldest {oldest}", f"to send {stats.sends_waiting}"]
+            if stats.send_failures:
+                parts.append(f"SEND FAILURES {stats.send_failures}")
             if stats.quarantined:
                 parts.append(f"quarantined {stats.quarantined}")
             spark = f"in/min {sparkline(stats.inbound_per_minute)}"
