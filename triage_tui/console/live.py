@@ -7,7 +7,7 @@ import time
 
 from textual.message import Message
 
-from triage_tui.store.changes import ChangeFeed
+from triage_tui.store.changes import RECONNECTED, ChangeFeed
 
 FEED_WAIT_S = 0.5
 SLOW_POLL_S = 3.0
@@ -48,9 +48,14 @@ class FeedListener:
 
     def _run(self) -> None:
         healthy, pending, posted_at = False, set(), 0.0
+        first_connect = True
         try:
             while not self._stopping.is_set():
-                pending |= self.feed.wait(COALESCE_S if pending else FEED_WAIT_S)
+                changed = self.feed.wait(COALESCE_S if pending else FEED_WAIT_S)
+                if first_connect and self.feed.connected:
+                    changed.discard(RECONNECTED)  # the console has just read everything
+                    first_connect = False
+                pending |= changed
                 if self._stopping.is_set() or not self.app.is_running:
                     break
                 due = pending and time.monotonic() - posted_at >= COALESCE_S
