@@ -57,7 +57,11 @@ def test_worker_once_then_status(tmp_path, make_sandbox, unbind):
     counts = json.loads(status.output)
     assert counts["messages"] == len(sandbox.truth())
     assert counts["last_sync"][0]["grant_id"] == sandbox.grant_id
+    assert (counts["environment"], counts["outbox_waiting"], counts["stop_switch"]["on"]) == ("test", 0, False)
     assert "pending suggestions" in run("--config", path, "status").output
+    assert run("--config", path, "pause", "--reason", "runbook drill").exit_code == 0
+    paused = json.loads(run("--config", path, "status", "--json").output)
+    assert paused["stop_switch"]["on"] and paused["stop_switch"]["reason"] == "runbook drill"
 
 
 def _closed_port() -> int:

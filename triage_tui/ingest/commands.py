@@ -98,19 +98,22 @@ def webhook(ctx: click.Context, host: str | None, port: int | None) -> None:
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
     """Counts: messages, threads, pending suggestions, tickets, quarantined, outbox, stop switch, last sync."""
+    from triage_tui.outbound.status import outbound_status
     from triage_tui.store.status import store_status
 
     config = load(ctx)
     _open(config)
     try:
         state = store_status()
+        sending = outbound_status(config)
     except Exception as exc:  # noqa: BLE001 - a dead database is one line, not a traceback
         fail(f"cannot read the database: {exc}")
     if as_json:
-        click.echo(json.dumps(state.model_dump(mode="json"), indent=2, sort_keys=True))
+        click.echo(json.dumps({**state.model_dump(mode="json"), **sending}, indent=2, sort_keys=True))
         return
     switch = state.stop_switch
     lines = [
+        f"environment          {config.environment}",
         f"messages             {state.messages}",
         f"threads              {state.threads}",
         f"pending suggestions  {state.pending_suggestions}",
@@ -122,6 +125,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
         "stop switch          " + (f"ON since {switch.since:%Y-%m-%d %H:%M} UTC by {switch.actor}: {switch.reason}"
                                    if switch.on else "off"),
     ]
+    if sending["stop_switch_alert"]:
+        lines.append(f"ALERT                {sending['stop_switch_alert']}")
+    lines.append(f"sends waiting        {sending['outbox_waiting']}")
     for sync in state.last_sync:
         when = f"{sync.last_sync_at:%Y-%m-%d %H:%M:%S} UTC" if sync.last_sync_at else "never"
         error = f" (last error: {sync.last_error})" if sync.last_error else ""
