@@ -12,7 +12,12 @@ from triage_tui.store.text import db_safe, dumps, from_epoch, loads, to_epoch
 
 def record_audit(event: AuditEvent) -> int:
     """Append one audit row (call inside the transaction of the effect it records)."""
-    row = AuditRow.create(
+    return AuditRow.create(**audit_values(event)).id
+
+
+def audit_values(event: AuditEvent) -> dict:
+    """The column values of one audit row, for a single insert or a batch."""
+    return dict(
         at=to_epoch(event.at),
         actor=db_safe(event.actor),
         action=event.action,
@@ -35,7 +40,6 @@ def record_audit(event: AuditEvent) -> int:
         command_result_id=event.command_result_id,
         detail=dumps(event.detail),
     )
-    return row.id
 
 
 def list_audit(

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from triage_tui.domain import MessageState, Suggestion
+from triage_tui.domain import AuditEvent, MessageState, Suggestion
+from triage_tui.store.audit import audit_values
 from triage_tui.store.db import is_sqlite
 from triage_tui.store.models import ThreadRow, TicketRow
 from triage_tui.store.queue import urgency_rank
-from triage_tui.store.text import db_safe, dumps, loads, to_epoch
+from triage_tui.store.text import db_safe, dumps, from_epoch, loads, to_epoch
 
 if TYPE_CHECKING:
     from triage_tui.store.messages import InboxScope, PreparedMessage
@@ -109,17 +110,16 @@ class RowPlan:
     def audit(self, scope: InboxScope, action: str, now: float, detail: dict) -> dict:
         item = self.item
         s = self.suggestion if action == "ingest.stored" else None
-        return dict(
-            at=now, actor=ACTOR, action=action, tenant_id=scope.tenant_id, environment=scope.environment,
-            agent_account_email=cut(scope.agent_account_email), grant_id=scope.grant_id,
-            workspace_id=self.workspace_id, policy_id=self.policy_id, rule_ids=dumps(self.rule_ids),
-            message_id=self.message_id, thread_id=self.thread_id,
+        return audit_values(AuditEvent(
+            at=from_epoch(now), actor=ACTOR, action=action, tenant_id=scope.tenant_id,
+            environment=scope.environment, agent_account_email=cut(scope.agent_account_email),
+            grant_id=scope.grant_id, workspace_id=self.workspace_id, policy_id=self.policy_id,
+            rule_ids=self.rule_ids, message_id=self.message_id, thread_id=self.thread_id,
             ticket_id=cut(self.ticket_id) if action == "ingest.stored" else "",
-            decision_id="", event_id=cut(item.event_id), dedupe_key=cut(f"{scope.grant_id}:{self.message_id}"),
-            webhook_trigger=cut(item.trigger), webhook_received_at=item.webhook_received_at,
-            classification_version=cut(s.classification_version) if s else "", command_result_id="",
-            detail=dumps(detail),
-        )
+            event_id=cut(item.event_id), dedupe_key=cut(f"{scope.grant_id}:{self.message_id}"),
+            webhook_trigger=cut(item.trigger), webhook_received_at=from_epoch(item.webhook_received_at),
+            classification_version=cut(s.classification_version) if s else "", detail=detail,
+        ))
 
 
 def _state(item: "PreparedMessage", suggestion: Suggestion | None, ticket_id: str) -> str:
