@@ -75,65 +75,35 @@ def routes(sb) -> list[Route]:
         except GuardrailError as exc:
             raise ApiError(400, str(exc)) from None
 
-    async def list_workspaces(request: Request) -> Response:
-        with sb.lock:
-            return envelope(list(gr.workspaces.values()))
+    def resource_routes(kind: str, plural: str, items: dict, create, update, delete) -> list[Route]:
+        """List, create, and GET/PUT/DELETE one: the same shape for workspaces, policies and rules."""
+        param = f"{kind}_id"
 
-    async def create_workspace(request: Request) -> Response:
-        body = await json_body(request)
-        return envelope(guarded(lambda: gr.create_workspace(body)))
+        async def list_all(request: Request) -> Response:
+            with sb.lock:
+                return envelope(list(items.values()))
 
-    async def one_workspace(request: Request) -> Response:
-        wid = request.path_params["workspace_id"]
-        with sb.lock:
-            _lookup(gr.workspaces, wid, "workspace")
-            if request.method == "DELETE":
-                del gr.workspaces[wid]
-                return envelope({"status": "success"})
-            if request.method == "GET":
-                return envelope(gr.workspaces[wid])
-        body = await json_body(request)
-        return envelope(guarded(lambda: gr.update_workspace(wid, body)))
+        async def create_one(request: Request) -> Response:
+            body = await json_body(request)
+            return envelope(guarded(lambda: create(body)))
 
-    async def list_policies(request: Request) -> Response:
-        with sb.lock:
-            return envelope(list(gr.policies.values()))
+        async def one(request: Request) -> Response:
+            item_id = request.path_params[param]
+            with sb.lock:
+                _lookup(items, item_id, kind)
+                if request.method == "DELETE":
+                    delete(item_id)
+                    return envelope({"status": "success"})
+                if request.method == "GET":
+                    return envelope(items[item_id])
+            body = await json_body(request)
+            return envelope(guarded(lambda: update(item_id, body)))
 
-    async def create_policy(request: Request) -> Response:
-        body = await json_body(request)
-        return envelope(guarded(lambda: gr.create_policy(body)))
-
-    async def one_policy(request: Request) -> Response:
-        pid = request.path_params["policy_id"]
-        with sb.lock:
-            _lookup(gr.policies, pid, "policy")
-            if request.method == "DELETE":
-                del gr.policies[pid]
-                return envelope({"status": "success"})
-            if request.method == "GET":
-                return envelope(gr.policies[pid])
-        body = await json_body(request)
-        return envelope(guarded(lambda: gr.update_policy(pid, body)))
-
-    async def list_rules(request: Request) -> Response:
-        with sb.lock:
-            return envelope(list(gr.rules.values()))
-
-    async def create_rule(request: Request) -> Response:
-        body = await json_body(request)
-        return envelope(guarded(lambda: gr.create_rule(body)))
-
-    async def one_rule(request: Request) -> Response:
-        rid = request.path_params["rule_id"]
-        with sb.lock:
-            _lookup(gr.rules, rid, "rule")
-            if request.method == "DELETE":
-                gr.delete_rule(rid)
-                return envelope({"status": "success"})
-            if request.method == "GET":
-                return envelope(gr.rules[rid])
-        body = await json_body(request)
-        return envelope(guarded(lambda: gr.update_rule(rid, body)))
+        return [
+            Route(f"/v3/{plural}", list_all, methods=["GET"], name=f"{plural}.list"),
+            Route(f"/v3/{plural}", create_one, methods=["POST"], name=f"{plural}.create"),
+            Route(f"/v3/{plural}/{{{param}}}", one, methods=["GET", "PUT", "PATCH", "DELETE"], name=f"{plural}.one"),
+        ]
 
     async def list_lists(request: Request) -> Response:
         with sb.lock:
@@ -273,15 +243,11 @@ def routes(sb) -> list[Route]:
 
     one = ["GET", "PUT", "PATCH", "DELETE"]
     return [
-        Route("/v3/workspaces", list_workspaces, methods=["GET"], name="workspaces.list"),
-        Route("/v3/workspaces", create_workspace, methods=["POST"], name="workspaces.create"),
-        Route("/v3/workspaces/{workspace_id}", one_workspace, methods=one, name="workspaces.one"),
-        Route("/v3/policies", list_policies, methods=["GET"], name="policies.list"),
-        Route("/v3/policies", create_policy, methods=["POST"], name="policies.create"),
-        Route("/v3/policies/{policy_id}", one_policy, methods=one, name="policies.one"),
-        Route("/v3/rules", list_rules, methods=["GET"], name="rules.list"),
-        Route("/v3/rules", create_rule, methods=["POST"], name="rules.create"),
-        Route("/v3/rules/{rule_id}", one_rule, methods=one, name="rules.one"),
+        *resource_routes("workspace", "workspaces", gr.workspaces, gr.create_workspace, gr.update_workspace,
+                         gr.workspaces.__delitem__),
+        *resource_routes("policy", "policies", gr.policies, gr.create_policy, gr.update_policy,
+                         gr.policies.__delitem__),
+        *resource_routes("rule", "rules", gr.rules, gr.create_rule, gr.update_rule, gr.delete_rule),
         Route("/v3/lists", list_lists, methods=["GET"], name="lists.list"),
         Route("/v3/lists", create_list, methods=["POST"], name="lists.create"),
         Route("/v3/lists/{list_id}", one_list, methods=one, name="lists.one"),
