@@ -59,7 +59,9 @@ async def test_the_stop_switch_reaches_the_other_console_and_a_dispatcher(consol
         started = time.monotonic()
         assert await wait_until(pb, lambda: bob.screen.query_one(StopBanner).display, timeout=LIVE_S)
         assert time.monotonic() - started <= LIVE_S + 0.2
-        assert "incident 7" in screen_text(bob) and "alice" in screen_text(bob)
+        # the banner is shown; give the compositor its next frame before reading the painted text
+        assert await wait_until(pb, lambda: "incident 7" in screen_text(bob) and "alice" in screen_text(bob),
+                                timeout=1.0)
         config: Config = alice.config
         report = dispatch_once(config, Gateway(config.nylas, "unused-key"), owner="dispatcher-1")
         assert report.switch_on and report.claimed == 0
