@@ -22,14 +22,20 @@ def test_a_newer_schema_is_refused_with_a_clear_message(db, db_url):
         store_db.open_url(db_url)
 
 
-def test_an_older_schema_is_migrated_on_open(db, db_url, monkeypatch):
+def test_an_older_schema_is_migrated_on_open_and_only_once(db, db_url, monkeypatch):
+    from triage_tui.store import migrations
+
     applied = []
-    monkeypatch.setattr(store_db, "SCHEMA_VERSION", store_db.SCHEMA_VERSION + 1)
-    monkeypatch.setitem(store_db.MIGRATIONS, store_db.SCHEMA_VERSION, lambda d: applied.append(d))
+    steps = [*migrations.MIGRATIONS, migrations.Migration("test step", lambda d: applied.append(d))]
+    monkeypatch.setattr(migrations, "MIGRATIONS", steps)
+    monkeypatch.setattr(store_db, "SCHEMA_VERSION", len(steps))
     db.close()
     reopened = store_db.open_url(db_url)
     assert applied == [reopened]
     assert store_db.schema_version(reopened) == store_db.SCHEMA_VERSION
+    reopened.close()
+    store_db.open_url(db_url)
+    assert len(applied) == 1
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys(db):

@@ -1,23 +1,26 @@
-"""Opening the store: SQLite (WAL, foreign keys, busy timeout) or PostgreSQL, migrated on open."""
+"""Opening the store: SQLite (WAL, foreign keys, busy timeout) or PostgreSQL, migrated when behind.
+
+Opening a store whose schema is current only reads: no DDL, no write transaction, no lock
+stronger than a plain SELECT's, so a console or a runbook command can open the database while
+workers hold row locks. Only a store that is behind takes the migration lock.
+"""
 
 from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 from urllib.parse import urlparse
 
 from peewee import Database, OperationalError, PostgresqlDatabase, SqliteDatabase
 
 from triage_tui.config import DatabaseConfig
 from triage_tui.store.changes import install_triggers
+from triage_tui.store.migrations import latest_version, pending
 from triage_tui.store.models import ALL_TABLES, Meta, database
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = latest_version()
 MIGRATION_LOCK_ID = 7_331_001  # the PostgreSQL advisory lock that serialises migrations
-
-# version -> function that upgrades a database from (version - 1) to version.
-MIGRATIONS: dict[int, Callable[[Database], None]] = {}
 
 
 class StoreError(Exception):
@@ -57,31 +60,51 @@ def write_transaction(db: Database | None = None):
 
 
 def migrate(db: Database) -> int:
-    """Bring the schema to SCHEMA_VERSION; refuse a database newer than this release."""
+    """Bring the schema to SCHEMA_VERSION (only if behind); refuse a database newer than this release."""
+    if _stored_version(db) == SCHEMA_VERSION:
+        return SCHEMA_VERSION
     with write_transaction(db):
         if isinstance(db, PostgresqlDatabase):
             # several workers and consoles may start at once: one migrates, the others wait their turn
             db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_ID,))
-        if not db.table_exists(Meta._meta.table_name):
+        current = _stored_version(db)
+        if current is None:
             db.create_tables(ALL_TABLES, safe=True)
             install_triggers(db)
-            Meta.insert(key="schema_version", value=str(SCHEMA_VERSION)).execute()
+            _record_version(SCHEMA_VERSION)
             return SCHEMA_VERSION
-        row = Meta.get_or_none(Meta.key == "schema_version")
-        current = int(row.value) if row else 0
-        if current > SCHEMA_VERSION:
-            raise StoreError(
-                f"the database schema is version {current}, newer than this triage-tui "
-                f"understands ({SCHEMA_VERSION}); upgrade triage-tui instead of downgrading the data"
-            )
-        for version in range(current + 1, SCHEMA_VERSION + 1):
-            MIGRATIONS[version](db)
-        db.create_tables(ALL_TABLES, safe=True)
-        install_triggers(db)
-        Meta.insert(key="schema_version", value=str(SCHEMA_VERSION)).on_conflict(
-            conflict_target=[Meta.key], update={Meta.value: str(SCHEMA_VERSION)}
-        ).execute()
+        for version, step in pending(current):
+            step.upgrade(db)
+            _record_version(version)
     return SCHEMA_VERSION
+
+
+def pending_versions(db: Database) -> list[int]:
+    """The versions a migration would apply now (empty when the schema is current)."""
+    current = _stored_version(db)
+    if current is None:
+        return [SCHEMA_VERSION]
+    return [version for version, _ in pending(current)]
+
+
+def _stored_version(db: Database) -> int | None:
+    """The recorded version, None for an empty database; refuses a newer schema."""
+    if not db.table_exists(Meta._meta.table_name):
+        return None
+    row = Meta.get_or_none(Meta.key == "schema_version")
+    current = int(row.value) if row else 0
+    if current > SCHEMA_VERSION:
+        raise StoreError(
+            f"the database schema is version {current}, newer than this triage-tui "
+            f"understands ({SCHEMA_VERSION}); upgrade triage-tui instead of downgrading the data"
+        )
+    return current
+
+
+def _record_version(version: int) -> None:
+    Meta.insert(key="schema_version", value=str(version)).on_conflict(
+        conflict_target=[Meta.key], update={Meta.value: str(version)}
+    ).execute()
 
 
 def schema_version(db: Database) -> int:

@@ -1,0 +1,46 @@
+"""Schema migrations: an ordered list, applied only when a store is behind.
+
+Version N means the first N migrations have been applied. A new store is created straight at the
+latest version from the models (tables, indexes and the NOTIFY triggers), so every migration must
+leave an existing store with exactly the schema a new one gets; `tests/store/test_migrations.py`
+compares the two on both engines, starting from the frozen version-1 schema in
+`tests/store/schemas/`.
+
+To change the schema: change the models, then append a `Migration` that brings a store written
+by the previous release to the same place (`playhouse.migrate` for columns and indexes,
+`install_triggers(db, tables)` for a new watched table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from peewee import Database
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema: a name for humans and the function that applies it."""
+
+    name: str
+    upgrade: Callable[[Database], None]
+
+
+def _initial(db: Database) -> None:
+    raise RuntimeError("version 1 is the initial schema; every store starts there or later")
+
+
+MIGRATIONS: list[Migration] = [
+    Migration("initial schema", _initial),
+]
+
+
+def latest_version() -> int:
+    """The version a store has once every migration of this release is applied."""
+    return len(MIGRATIONS)
+
+
+def pending(current: int) -> list[tuple[int, Migration]]:
+    """The migrations a store at `current` still needs, with the version each one reaches."""
+    return [(index + 1, step) for index, step in enumerate(MIGRATIONS) if index + 1 > current]
