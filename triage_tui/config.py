@@ -90,6 +90,9 @@ class WebhookConfig(_Section):
     port: int = 8765
     max_body_bytes: int = 2 * 1024 * 1024
     tolerance_s: int = 3600
+    # Registered with Nylas by `triage-tui init`; empty means no webhook (the worker polls).
+    public_url: str = ""
+    webhook_id: str = ""
 
 
 class LLMConfig(_Section):
