@@ -218,10 +218,10 @@ def init(ctx: click.Context, region, api_uri, email, grant_id, name, workspace_n
     uri = _api_uri(region, api_uri, existing, interactive)
     gateway = make_gateway((existing.nylas if existing else NylasConfig()).model_copy(update={"api_uri": uri}),
                            key)
+    env = _environment(environment, uri, existing, interactive)
     try:
         gateway.probe()
-        answers = Answers(uri, _environment(environment, uri, existing, interactive),
-                          tenant_id or (existing.tenant_id if existing else "default"),
+        answers = Answers(uri, env, tenant_id or (existing.tenant_id if existing else "default"),
                           *_choose_account(gateway, grant_id, email, name, existing, interactive),
                           webhook_url=_webhook_url(webhook_url, no_webhook, existing, interactive))
     except GatewayError as exc:
