@@ -21,6 +21,7 @@ def hooked(make_sandbox):
     sb = make_sandbox(messages=0, delivery={"bounce_domains": ["bounce.example"],
                                             "reject_domains": ["virus.example"],
                                             "complaint_domains": ["grumpy.example"],
+                                            "fail_domains": ["down.example"],
                                             "duplicate_rate": 0.0, "delay_s": [0, 0.01]})
     receiver = Receiver()
     # The SDK cannot decode a webhook with these triggers (its enum lacks them), so create it raw.
@@ -89,6 +90,20 @@ def test_a_rejected_send_is_rejected_as_a_whole(hooked):
     assert event["type"] == "message.rejected"
     assert event["data"]["object"]["message"]["id"] == sent.id
     assert isinstance(event["data"]["object"]["rejected_at"], int)
+
+
+def test_a_queued_send_that_fails_is_202_then_send_failed_and_stays_in_drafts(hooked):
+    sb, receiver, secret = hooked
+    sent = send(sb, "someone@down.example")
+    assert wait_for(lambda: receiver.posts) and sb.wait_webhooks_idle()
+    [event] = events(receiver, secret)
+    assert event["type"] == "message.send_failed" and event["data"]["grant_id"] == sb.grant_id
+    assert event["data"]["reason"] and event["data"]["error"]["type"]
+    assert event["data"]["object"]["id"] == sent.id
+    assert sb.sent() == [] and sb.stats()["sends_delivered"] == {}
+    raw = sb.admin("POST", f"/v3/grants/{sb.grant_id}/messages/send",
+                   {"to": [{"email": "b@down.example"}], "subject": "s", "body": "b"})
+    assert raw.status_code == 202 and raw.json()["data"]["folders"] == ["DRAFTS"]
 
 
 def test_events_come_at_least_once_and_out_of_order(hooked):

@@ -197,16 +197,21 @@ def routes(sb) -> list[Route]:
                 grant["workspace_id"], recipients, "reply" if original_id else "compose")
             if blocking:
                 return 403, error_body(403, f"send blocked by outbound rule {blocking[0]}")
-            msg = box.add(record, int(time.time()), ["SENT"], unread=False)
+            # A queued send that will fail is answered 202 and stays in Drafts (Nylas, 2026-10-09).
+            queued_to_fail = sb.delivery.fails(recipients)
+            msg = box.add(record, int(time.time()), ["DRAFTS" if queued_to_fail else "SENT"], unread=False)
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
             if metadata:
                 msg.metadata = {str(k): str(v) for k, v in metadata.items()}
                 msg.refresh_json()
-            sb.stats.sent(grant["id"])
+            if not queued_to_fail:
+                sb.stats.sent(grant["id"])
             data = msg.to_dict()
-        sb.notify("message.created", data, source="/nylas/send")
+        if not queued_to_fail:
+            sb.notify("message.created", data, source="/nylas/send")
         sb.sent(grant["id"], data, metadata)
-        return 200, dumps({"request_id": request_id(), "grant_id": grant["id"], "data": data})
+        status = 202 if queued_to_fail else 200
+        return status, dumps({"request_id": request_id(), "grant_id": grant["id"], "data": data})
 
     async def list_threads(request: Request) -> Response:
         grant = _grant(sb, request)

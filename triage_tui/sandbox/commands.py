@@ -75,10 +75,12 @@ def banner(running) -> str:
               help="Sends to this recipient domain are rejected (message.rejected); repeatable.")
 @click.option("--complaint-domain", "complaint_domains", multiple=True,
               help="Recipients on this domain mark our mail as spam (message.complaint); repeatable.")
+@click.option("--fail-domain", "fail_domains", multiple=True,
+              help="Sends to this domain are queued (202) and then fail (message.send_failed); repeatable.")
 def sandbox(host, port, api_key, grant_ids, emails, seed, messages, import_path, latency_ms,
             drip_per_min, rate_429, retry_after_s, rate_5xx, slow_ms, html_502_rate,
             duplicate_webhooks, id_churn_rate, domains, bounce_domains, reject_domains,
-            complaint_domains) -> None:
+            complaint_domains, fail_domains) -> None:
     """Run the bundled Nylas v3 compatible server with a seeded mailbox (HTTP on loopback)."""
     from triage_tui.cli import fail
     from triage_tui.sandbox.runner import SandboxStartError, start_sandbox
@@ -93,7 +95,7 @@ def sandbox(host, port, api_key, grant_ids, emails, seed, messages, import_path,
         seed=seed, messages=messages if messages is not None else (0 if import_path else 300),
         import_path=import_path, domains=list(domains),
         delivery={"bounce_domains": list(bounce_domains), "reject_domains": list(reject_domains),
-                  "complaint_domains": list(complaint_domains)},
+                  "complaint_domains": list(complaint_domains), "fail_domains": list(fail_domains)},
         faults={k: v for k, v in faults.items() if v is not None})
     try:
         running = start_sandbox(options, host=host, port=port, drip_per_min=drip_per_min)

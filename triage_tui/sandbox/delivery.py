@@ -1,5 +1,6 @@
 """What became of a send: the Agent Account delivery-status events (delivered, bounced, complaint,
-rejected), by recipient domain, scheduled at least once and out of order as Nylas delivers them."""
+rejected) and message.send_failed for a queued send that fails, by recipient domain, scheduled at
+least once and out of order as Nylas delivers them."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-DELIVERY_TRIGGERS = ("message.delivered", "message.bounced", "message.complaint", "message.rejected")
-DOMAIN_KEYS = ("bounce_domains", "reject_domains", "complaint_domains")
+DELIVERY_TRIGGERS = ("message.delivered", "message.bounced", "message.complaint", "message.rejected",
+                     "message.send_failed")
+DOMAIN_KEYS = ("bounce_domains", "reject_domains", "complaint_domains", "fail_domains")
 ALL_KEYS = DOMAIN_KEYS + ("duplicate_rate", "delay_s", "seed")
 BOUNCE_DIAGNOSTIC = "smtp; 550 5.1.1 <{email}>: Recipient address rejected: User unknown"
 LOG_LIMIT = 10_000
@@ -32,6 +34,8 @@ class DeliverySettings:
     bounce_domains: set[str] = field(default_factory=set)
     reject_domains: set[str] = field(default_factory=set)
     complaint_domains: set[str] = field(default_factory=set)
+    # A send to one of these is queued (202) and later fails: message.send_failed, nothing delivered.
+    fail_domains: set[str] = field(default_factory=set)
     duplicate_rate: float = 0.1
     delay_s: tuple[float, float] = (0.05, 1.0)
     seed: int = 0
@@ -75,19 +79,29 @@ class DeliverySettings:
             return {"bounce_domains": sorted(self.bounce_domains),
                     "reject_domains": sorted(self.reject_domains),
                     "complaint_domains": sorted(self.complaint_domains),
+                    "fail_domains": sorted(self.fail_domains),
                     "duplicate_rate": self.duplicate_rate, "delay_s": list(self.delay_s),
                     "events": list(self.log)}
 
+    def fails(self, recipients: list[str]) -> bool:
+        """True when a send to these recipients is queued and then fails."""
+        with self._lock:
+            return any(r.rpartition("@")[2].lower() in self.fail_domains for r in recipients)
+
     def schedule(self, grant_id: str, sent: dict, metadata: dict | None, now: float | None = None
-                 ) -> list[tuple[str, dict, list[float]]]:
-        """The events of one send: (trigger, data.object, a delay per copy in s), one per outcome."""
+                 ) -> list[tuple[str, dict, list[float], dict]]:
+        """The events of one send, one per outcome: (trigger, data.object, a delay per copy in s,
+        other `data` fields)."""
         now = int(now if now is not None else time.time())
         summary = message_summary(sent, metadata)
         recipients = [*summary["to"], *summary.get("cc", []), *summary.get("bcc", [])]
+        failed = self.fails(recipients)
         with self._lock:
             by_domain = {r: r.rpartition("@")[2].lower() for r in recipients}
             events: list[tuple[str, dict]] = []
-            if any(d in self.reject_domains for d in by_domain.values()):
+            if failed:
+                events.append(("message.send_failed", sent))
+            elif any(d in self.reject_domains for d in by_domain.values()):
                 events.append(("message.rejected", {"message": summary, "rejected_at": now}))
             else:
                 bounced = [r for r, d in by_domain.items() if d in self.bounce_domains]
@@ -108,7 +122,10 @@ class DeliverySettings:
             out = []
             for trigger, obj in events:
                 copies = 2 if self._rng.random() < self.duplicate_rate else 1
-                out.append((trigger, obj, [self._rng.uniform(low, high) for _ in range(copies)]))
+                extra = {"reason": "The recipient's mail server could not be reached.",
+                         "error": {"type": "api.provider_error", "message": "delivery failed after queueing",
+                                   "status_code": 502}} if trigger == "message.send_failed" else {}
+                out.append((trigger, obj, [self._rng.uniform(low, high) for _ in range(copies)], extra))
                 self.log.append({"type": trigger, "grant_id": grant_id, "message_id": summary["id"],
                                  "copies": copies, "at": now})
             del self.log[:-LOG_LIMIT]

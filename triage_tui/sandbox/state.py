@@ -263,7 +263,8 @@ class Sandbox:
                     "folders": folders, "matched_rule_ids": verdict.matched_rule_ids}
 
     def notify(self, trigger: str, obj: dict, source: str = "/nylas/emails/realtime", *,
-               grant_id: str | None = None, delays: list[float] | None = None) -> None:
+               grant_id: str | None = None, delays: list[float] | None = None,
+               extra: dict | None = None) -> None:
         """Queue one notification to every active destination subscribed to the trigger.
 
         `delays` sends one copy of the same event (same id) after each delay, in seconds.
@@ -273,7 +274,7 @@ class Sandbox:
                        if d["status"] == "active" and trigger in d["trigger_types"]]
         if not targets:
             return
-        event = notification(trigger, obj, source, grant_id=grant_id)
+        event = notification(trigger, obj, source, grant_id=grant_id, extra=extra)
         if delays is None:
             delays = [0.0, 0.0] if self.faults.duplicate_webhooks else [0.0]
         for dest_id in targets:
@@ -282,8 +283,8 @@ class Sandbox:
 
     def sent(self, grant_id: str, message: dict, metadata: dict | None) -> None:
         """After a send: its delivery-status events, each late by its own delay, some twice."""
-        for trigger, obj, delays in self.delivery.schedule(grant_id, message, metadata):
-            self.notify(trigger, obj, "/nylas/send", grant_id=grant_id, delays=delays)
+        for trigger, obj, delays, extra in self.delivery.schedule(grant_id, message, metadata):
+            self.notify(trigger, obj, "/nylas/send", grant_id=grant_id, delays=delays, extra=extra)
 
     def public_webhook(self, dest_id: str, *, with_secret: bool = False) -> dict:
         """A destination as served."""

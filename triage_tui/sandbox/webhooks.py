@@ -92,7 +92,7 @@ def new_destination(clean: dict) -> dict:
 
 
 def notification(trigger: str, obj: dict, source: str = "/nylas/emails/realtime", *,
-                 grant_id: str | None = None) -> dict:
+                 grant_id: str | None = None, extra: dict | None = None) -> dict:
     """A CloudEvents-style envelope; objects over 1 MB become the `.truncated` variant."""
     size = len(json.dumps(obj, ensure_ascii=False).encode("utf-8", "surrogatepass"))
     if size > TRUNCATE_ABOVE:
@@ -101,7 +101,7 @@ def notification(trigger: str, obj: dict, source: str = "/nylas/emails/realtime"
     return {"specversion": "1.0", "type": trigger, "source": source,
             "id": uuid.uuid4().hex, "time": int(time.time()),
             "data": {"application_id": APPLICATION_ID, "grant_id": grant_id or obj.get("grant_id"),
-                     "object": obj}}
+                     **(extra or {}), "object": obj}}
 
 
 @dataclass(order=True)
