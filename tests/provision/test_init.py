@@ -120,3 +120,17 @@ def test_a_revoked_key_and_a_receiver_that_ignores_the_challenge(home):
     refused = init(home, "--non-interactive", "--email", SUPPORT)
     assert refused.exit_code == 1 and len(refused.stderr.splitlines()) == 1
     assert "401" in refused.stderr
+
+
+def test_the_bundled_ruleset_parses_and_a_broken_one_is_named_with_its_line(home):
+    from triage_tui.provision.ruleset import default_text, parse_ruleset
+
+    bundled = parse_ruleset(default_text())
+    assert bundled.policy.spam_detection["use_list_dnsbl"] is True and bundled.inbound.block_domains == []
+    home.ruleset.parent.mkdir(parents=True)
+    home.ruleset.write_text('[inbound]\nspam_domains = ["ok.example", "not a domain"]\n')
+    result = init(home, "--non-interactive", "--email", SUPPORT)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"triage-tui: {home.ruleset}:2: inbound.spam_domains: "
+                                     "Value error, 'not a domain' is not a domain")
+    assert home.counts()["policies"] == 1  # nothing was created

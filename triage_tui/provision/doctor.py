@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import secrets as random_tokens
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from triage_tui.config import API_KEY_ENV, WEBHOOK_SECRET_ENV, Config, ConfigErr
 from triage_tui.nylas.admin import AdminGateway
 from triage_tui.nylas.admin_types import AgentGrant, ApiProbe
 from triage_tui.nylas.errors import AuthError, GatewayError, NotFound
+from triage_tui.outbound.policy import is_loopback
 
 MAX_CLOCK_SKEW_S = 60
 RECEIVER_TIMEOUT_S = 5.0
@@ -36,13 +36,7 @@ class Check:
 
 
 def _is_loopback(url: str) -> bool:
-    host = (urlparse(url).hostname or "").lower()
-    if host in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback((urlparse(url).hostname or "").lower())
 
 
 def check_config(path: Path) -> tuple[Check, Config | None]:

@@ -12,12 +12,12 @@ from pydantic import ValidationError
 from triage_tui.config import WEBHOOK_SECRET_ENV, Config, ConfigError, NylasConfig, load_config, parse_config
 from triage_tui.nylas.admin import AdminGateway
 from triage_tui.nylas.errors import GatewayError
+from triage_tui.outbound.policy import is_loopback
 from triage_tui.provision import configfile
 from triage_tui.provision.common import REGIONS, config_file, make_gateway, require_key, with_config_flag
 from triage_tui.provision.converge import Event, Outcome, ProvisionError, Provisioner, Wanted
 from triage_tui.provision.ruleset import DEFAULT_NAME, RulesetError, default_text, parse_ruleset
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 @dataclass
@@ -68,7 +68,7 @@ def _api_uri(region: str | None, api_uri: str | None, existing: Config | None, i
 def _environment(flag: str | None, api_uri: str, existing: Config | None, interactive: bool) -> str:
     if flag:
         return flag
-    if (urlparse(api_uri).hostname or "") in LOOPBACK:
+    if is_loopback((urlparse(api_uri).hostname or "").lower()):
         return "test"
     if existing is not None and existing.nylas.api_uri == api_uri:
         return existing.environment

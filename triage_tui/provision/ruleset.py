@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from importlib import resources
-from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from triage_tui.config import parse_toml_model
 
 DEFAULT_NAME = "guardrails.toml"
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -71,23 +71,5 @@ def default_text() -> str:
 
 
 def parse_ruleset(text: str, source: str = "<ruleset>") -> Ruleset:
-    """A Ruleset, or RulesetError naming the file and the key."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RulesetError(f"{source}: not valid TOML: {exc}") from None
-    try:
-        return Ruleset.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"])
-        raise RulesetError(f"{source}: {key}: {first['msg']}") from None
-
-
-def load_ruleset(path: Path) -> Ruleset:
-    """Read and validate a ruleset file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesetError(f"{path}: cannot read the ruleset: {exc}") from None
-    return parse_ruleset(text, str(path))
+    """A Ruleset, or RulesetError naming the file, the line and the key."""
+    return parse_toml_model(text, Ruleset, source=source, error=RulesetError)
