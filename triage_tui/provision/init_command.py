@@ -221,6 +221,7 @@ def init(ctx: click.Context, region, api_uri, email, grant_id, name, workspace_n
     env = _environment(environment, uri, existing, interactive)
     try:
         gateway.probe()
+        click.echo(f"Nylas API {uri}: key accepted.")
         answers = Answers(uri, env, tenant_id or (existing.tenant_id if existing else "default"),
                           *_choose_account(gateway, grant_id, email, name, existing, interactive),
                           webhook_url=_webhook_url(webhook_url, no_webhook, existing, interactive))
@@ -234,12 +235,16 @@ def init(ctx: click.Context, region, api_uri, email, grant_id, name, workspace_n
     wanted = Wanted(ruleset=ruleset, workspace_name=workspace_name, grant_id=answers.grant_id,
                     email=answers.email, name=answers.name, webhook_url=answers.webhook_url,
                     rotate_secret=rotate_secret)
-    click.echo(f"Nylas API {uri}: key accepted. {rules_note}")
+    click.echo(rules_note)
     if dry_run:
         _plan(gateway, wanted, path, answers)
         click.echo("Dry run: nothing was created or written.")
         return
-    if interactive and _plan(gateway, wanted, path, answers).changed:
+    if interactive:
+        planned, config = _plan(gateway, wanted, path, answers)
+        if not planned.changed:
+            _summary(planned, config, path, explicit)
+            return
         if not click.confirm("Apply this plan?", default=True):
             click.echo("Nothing was changed.")
             return
@@ -252,14 +257,14 @@ def init(ctx: click.Context, region, api_uri, email, grant_id, name, workspace_n
     _summary(outcome, config, path, explicit)
 
 
-def _plan(gateway: AdminGateway, wanted: Wanted, path: Path, answers: Answers) -> Outcome:
+def _plan(gateway: AdminGateway, wanted: Wanted, path: Path, answers: Answers) -> tuple[Outcome, Config]:
     click.echo("Plan:")
     try:
         outcome = Provisioner(gateway, wanted, dry_run=True, report=lambda e: click.echo(e.line())).run()
-        _finish(path, answers, outcome, dry_run=True)
+        config = _finish(path, answers, outcome, dry_run=True)
     except ProvisionError as exc:
         _stopped(exc, path)
-    return outcome
+    return outcome, config
 
 
 def _stopped(exc: ProvisionError, path: Path) -> None:
