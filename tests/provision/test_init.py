@@ -42,6 +42,11 @@ def test_from_nothing_to_a_guarded_inbox_then_a_second_run_reuses_everything(hom
     assert "Everything was already set up" in again.stdout and "NYLAS_WEBHOOK_SECRET=" not in again.stdout
     assert home.counts() == before and load_config(home.config) == config
 
+    rotated = init(home, "--non-interactive", "--rotate-secret")
+    assert [line.split()[:2] for line in lines(rotated, "rotated")] == [["rotated", "webhook"]]
+    new_secret = re.search(r"NYLAS_WEBHOOK_SECRET=([0-9a-f]{64})", rotated.stdout).group(1)
+    assert new_secret != secret and home.counts() == before
+
 
 def test_interactive_first_run_creates_a_new_agent_account_and_polls(home):
     answers = "\n".join(["n", "triage@sandbox.nylas.email", "Triage bot", "", "y"]) + "\n"
