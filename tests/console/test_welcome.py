@@ -22,9 +22,3 @@ async def test_no_inbox_shows_init_and_demo_on_the_screen_then_enter_opens_the_q
         await pilot.pause()
         assert isinstance(app.screen, QueueScreen)
 
-
-async def test_a_configured_inbox_opens_the_queue_directly(app_factory):
-    app = app_factory()
-    async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
-        assert isinstance(app.screen, QueueScreen)

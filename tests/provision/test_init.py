@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.provision.conftest import init, lines
 from tests.sandbox.helpers import Receiver
 from triage_tui.config import load_config
@@ -97,20 +95,24 @@ def test_a_failure_midway_names_what_exists_and_a_rerun_finishes(home):
     assert [line.split()[1] for line in lines(finished, "created")] == ["workspace", "database", "config"]
 
 
-@pytest.mark.parametrize(("args", "env", "code", "message"), [
+BAD_INPUT = [
     ((), {"NYLAS_API_KEY": ""}, 2, "NYLAS_API_KEY is not set"),
     (("--non-interactive",), {}, 2, "pass --email ADDRESS"),
     (("--non-interactive", "--api-uri", "https://api.us.nylas.com"), {}, 2, "pass --environment production"),
     (("--non-interactive", "--grant-id", "nope"), {}, 1, "nope is not a grant of this application"),
     (("--non-interactive", "--email", "x@unregistered.example"), {}, 1, "not registered"),
-])
-def test_bad_input_is_reported_in_one_line(home, monkeypatch, args, env, code, message):
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    result = init(home, *args)
-    assert result.exit_code == code, result.output
-    assert message in result.stderr.splitlines()[0]
-    assert not home.config.exists()
+]
+
+
+def test_bad_input_is_reported_in_one_line(home, monkeypatch):
+    for args, env, code, message in BAD_INPUT:
+        with monkeypatch.context() as patched:
+            for name, value in env.items():
+                patched.setenv(name, value)
+            result = init(home, *args)
+        assert result.exit_code == code, result.output
+        assert message in result.stderr.splitlines()[0]
+        assert not home.config.exists()
 
 
 def test_a_revoked_key_and_a_receiver_that_ignores_the_challenge(home):
