@@ -22,6 +22,9 @@ COMMANDS: dict[str, str] = {
     "worker": "triage_tui.ingest.commands:worker",
     "webhook": "triage_tui.ingest.commands:webhook",
     "status": "triage_tui.ingest.commands:status",
+    "init": "triage_tui.provision.init_command:init",
+    "doctor": "triage_tui.provision.doctor_command:doctor",
+    "accounts": "triage_tui.provision.accounts_command:accounts",
 }
 
 

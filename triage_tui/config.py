@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -15,6 +15,7 @@ CONFIG_ENV = "TRIAGE_TUI_CONFIG"
 API_KEY_ENV = "NYLAS_API_KEY"
 WEBHOOK_SECRET_ENV = "NYLAS_WEBHOOK_SECRET"
 LLM_API_KEY_ENV = "TRIAGE_TUI_LLM_API_KEY"
+M = TypeVar("M", bound=BaseModel)
 
 
 class ConfigError(Exception):
@@ -90,6 +91,9 @@ class WebhookConfig(_Section):
     port: int = 8765
     max_body_bytes: int = 2 * 1024 * 1024
     tolerance_s: int = 3600
+    # Registered with Nylas by `triage-tui init`; empty means no webhook (the worker polls).
+    public_url: str = ""
+    webhook_id: str = ""
 
 
 class LLMConfig(_Section):
@@ -211,18 +215,23 @@ def load_config(explicit: str | os.PathLike[str] | None = None, *, required: boo
 
 def parse_config(text: str, *, source: str = "<config>") -> Config:
     """Parse TOML text into a Config, or raise ConfigError naming the key and line."""
+    return parse_toml_model(text, Config, source=source, error=ConfigError)
+
+
+def parse_toml_model(text: str, model: type[M], *, source: str, error: type[Exception]) -> M:
+    """TOML text validated into `model`, or `error` naming the file, the line and the key."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+        raise error(f"{source}: not valid TOML: {exc}") from None
     try:
-        return Config.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"])
         line = _line_of(text, first["loc"])
         where = f"{source}:{line}" if line else source
-        raise ConfigError(f"{where}: {key}: {first['msg']}") from None
+        raise error(f"{where}: {key}: {first['msg']}") from None
 
 
 def _read(path: Path) -> str:

@@ -48,9 +48,10 @@ class TriageApp(App[None]):
 
     def __init__(self, config: Config, *, clock: Clock | None = None, worker: object | None = None,
                  poll_interval_s: float = 0.5, operator: str | None = None,
-                 theme_dirs: list[Path] | None = None) -> None:
+                 theme_dirs: list[Path] | None = None, config_file: str = "") -> None:
         super().__init__()
         self.config = config
+        self.config_file = config_file
         self.clock: Clock = clock or system_clock
         self.ingest_worker = worker
         self.poll_interval_s = poll_interval_s
@@ -98,7 +99,12 @@ class TriageApp(App[None]):
         if self.unknown_keymap_ids:
             self.notify(f"[keymap] names unknown binding ids: {', '.join(self.unknown_keymap_ids)}; "
                         f"see the help screen (?) for the ids", severity="warning", timeout=10, markup=False)
-        self.push_screen(QueueScreen())
+        if self.config.inboxes:
+            self.push_screen(QueueScreen())
+        else:
+            from triage_tui.console.screens.welcome import WelcomeScreen
+
+            self.push_screen(WelcomeScreen(self.config_file))
         self.set_timer(1.0, self.start_polling)
 
     def start_polling(self) -> None:
@@ -341,12 +347,12 @@ class TriageApp(App[None]):
 
 def make_app(config: Config, *, clock: Clock | None = None, worker: object | None = None,
              open_store: bool = True, poll_interval_s: float = 0.5, operator: str | None = None,
-             theme_dirs: list[Path] | None = None) -> TriageApp:
+             theme_dirs: list[Path] | None = None, config_file: str = "") -> TriageApp:
     """The one way to build the console, for the CLI and the tests."""
     if open_store:
         from triage_tui.store.db import open_database
 
         open_database(config.database)
     return TriageApp(config, clock=clock, worker=worker, poll_interval_s=poll_interval_s,
-                     operator=operator, theme_dirs=theme_dirs)
+                     operator=operator, theme_dirs=theme_dirs, config_file=config_file)
 

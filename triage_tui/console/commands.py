@@ -11,7 +11,7 @@ import tempfile
 import click
 
 from triage_tui.cli import fail, load
-from triage_tui.config import API_KEY_ENV, Config, DatabaseConfig, InboxConfig, NylasConfig, WorkerConfig
+from triage_tui.config import API_KEY_ENV, Config, DatabaseConfig, InboxConfig, NylasConfig, WorkerConfig, config_path
 
 
 def draw_on_the_terminal() -> None:
@@ -28,7 +28,7 @@ def draw_on_the_terminal() -> None:
     sys.stderr = log
 
 
-def run_console(config: Config, *, with_worker: bool = True) -> None:
+def run_console(config: Config, *, with_worker: bool = True, config_file: str = "") -> None:
     """Open the store, start the in-process worker (and dispatcher), run the console, stop them."""
     from triage_tui.console.app import make_app
     from triage_tui.store.db import StoreError, open_database
@@ -45,7 +45,7 @@ def run_console(config: Config, *, with_worker: bool = True) -> None:
         owner = f"console-{socket.gethostname()}-{os.getpid()}"
         worker = BackgroundWorker(config, extra_tasks=[dispatch_task(config, owner=owner)])
         worker.start()
-    app = make_app(config, worker=worker, open_store=False)
+    app = make_app(config, worker=worker, open_store=False, config_file=config_file)
     draw_on_the_terminal()
     try:
         app.run()
@@ -60,10 +60,8 @@ def run_console(config: Config, *, with_worker: bool = True) -> None:
 def console(ctx: click.Context, no_worker: bool) -> None:
     """Open the triage console on the configured inbox, with the worker in-process."""
     config = load(ctx)
-    if not config.inboxes and not no_worker:
-        click.echo("triage-tui: no [[inboxes]] configured; the console opens without a worker "
-                   "(try `triage-tui demo`)", err=True)
-    run_console(config, with_worker=not no_worker)
+    path = config_path((ctx.find_root().obj or {}).get("config_file"))
+    run_console(config, with_worker=not no_worker, config_file=str(path) if path.exists() else "")
 
 
 def demo_config(sandbox, workdir: str) -> Config:

@@ -71,21 +71,28 @@ def worker(ctx: click.Context, once: bool) -> None:
 @click.command()
 @click.option("--host", default=None, help="Address to listen on (default: [webhook] host).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default: [webhook] port).")
+@click.option("--challenge-only", is_flag=True,
+              help="Before `triage-tui init` registers the webhook: answer Nylas's challenge, refuse every "
+                   "notification; restart with NYLAS_WEBHOOK_SECRET once init printed it.")
 @click.pass_context
-def webhook(ctx: click.Context, host: str | None, port: int | None) -> None:
+def webhook(ctx: click.Context, host: str | None, port: int | None, challenge_only: bool) -> None:
     """The signed-webhook receiver at /webhooks/nylas (ASGI, under uvicorn)."""
     import uvicorn
 
     from triage_tui.ingest.receiver import PATH, build_app
 
     config = load(ctx)
-    secrets = webhook_secrets()
-    if not secrets:
-        fail("NYLAS_WEBHOOK_SECRET is not set (comma-separate two secrets while rotating)", code=2)
+    secrets = [] if challenge_only else webhook_secrets()
+    if not secrets and not challenge_only:
+        fail("NYLAS_WEBHOOK_SECRET is not set (comma-separate two secrets while rotating; "
+             "--challenge-only before init)", code=2)
     _open(config)
     host = host or config.webhook.host
     port = config.webhook.port if port is None else port
     click.echo(f"triage-tui webhook: listening on http://{host}:{port}{PATH}")
+    if challenge_only:
+        click.echo("triage-tui webhook: answering challenges only; every notification is refused (401, Nylas "
+                   "retries it) until you restart with NYLAS_WEBHOOK_SECRET set")
     try:
         uvicorn.run(build_app(config, secrets=secrets), host=host, port=port, log_level="warning",
                     access_log=False)

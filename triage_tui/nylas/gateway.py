@@ -213,7 +213,8 @@ class Gateway:
                 return
 
     def _call(self, request: Callable[[], T], *, not_found_retries: int = 0,
-              with_status: bool = False) -> Any:
+              with_status: bool = False, policy: RetryPolicy | None = None) -> Any:
+        policy = policy or self.policy
         retry_number = 0
         not_found_seen = 0
         while True:
@@ -237,7 +238,7 @@ class Gateway:
                 delay = self.policy.rng.uniform(0.5, 1.0) * min(1.0, self.policy.base_s * not_found_seen)
             else:
                 retry_number += 1
-                delay = self.policy.delay(error, retry_number)
+                delay = policy.delay(error, retry_number)
                 if delay is None:
                     raise error from cause
             self._count(retries=1, slept_s=delay)

@@ -32,7 +32,8 @@ def check_reject_reason(reason: str, config: Config) -> None:
         raise PolicyError("a reason is required to reject")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses: where the bundled sandbox listens."""
     if host in ("localhost", "localhost.localdomain"):
         return True
     try:
@@ -48,7 +49,7 @@ def send_api_uri(config: Config) -> str:
     if config.outbound.sink_api_uri:
         return config.outbound.sink_api_uri.rstrip("/")
     host = (urlparse(config.nylas.api_uri).hostname or "").lower()
-    if _is_loopback(host):
+    if is_loopback(host):
         return config.nylas.api_uri
     raise PolicyError(
         f"environment is \"test\": refusing to send through {config.nylas.api_uri} "

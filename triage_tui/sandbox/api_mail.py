@@ -87,8 +87,15 @@ def routes(sb) -> list[Route]:
     async def list_grants(request: Request) -> Response:
         limit = int_param(request, "limit", 10)
         offset = int_param(request, "offset", 0)
+        if not 1 <= limit <= 200 or offset < 0:
+            raise ApiError(400, "limit must be between 1 and 200 and offset must not be negative")
+        wanted = {k: request.query_params[k] for k in ("provider", "grant_status", "workspace_id")
+                  if request.query_params.get(k)}
+        email = (request.query_params.get("email") or "").lower()
         with sb.lock:
-            grants = list(sb.grants.values())
+            grants = [g for g in sb.grants.values()
+                      if all(g.get(k) == v for k, v in wanted.items())
+                      and (not email or g["email"].lower() == email)]
         return envelope(grants[offset:offset + limit])
 
     async def list_messages(request: Request) -> Response:
@@ -190,11 +197,21 @@ def routes(sb) -> list[Route]:
                 grant["workspace_id"], recipients, "reply" if original_id else "compose")
             if blocking:
                 return 403, error_body(403, f"send blocked by outbound rule {blocking[0]}")
-            msg = box.add(record, int(time.time()), ["SENT"], unread=False)
-            sb.stats.sent(grant["id"])
+            # A queued send that will fail is answered 202 and stays in Drafts (Nylas, 2026-10-09).
+            queued_to_fail = sb.delivery.fails(recipients)
+            msg = box.add(record, int(time.time()), ["DRAFTS" if queued_to_fail else "SENT"], unread=False)
+            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+            if metadata:
+                msg.metadata = {str(k): str(v) for k, v in metadata.items()}
+                msg.refresh_json()
+            if not queued_to_fail:
+                sb.stats.sent(grant["id"])
             data = msg.to_dict()
-        sb.notify("message.created", data, source="/nylas/send")
-        return 200, dumps({"request_id": request_id(), "grant_id": grant["id"], "data": data})
+        if not queued_to_fail:
+            sb.notify("message.created", data, source="/nylas/send")
+        sb.sent(grant["id"], data, metadata)
+        status = 202 if queued_to_fail else 200
+        return status, dumps({"request_id": request_id(), "grant_id": grant["id"], "data": data})
 
     async def list_threads(request: Request) -> Response:
         grant = _grant(sb, request)

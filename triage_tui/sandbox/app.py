@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from triage_tui.sandbox import api_admin, api_mail
+from triage_tui.sandbox import api_accounts, api_admin, api_mail
 from triage_tui.sandbox.http import ApiError, Gate, envelope, error_response
 
 
@@ -38,7 +38,8 @@ def build_app(sandbox) -> Gate:
     async def server_error(request: Request, exc: Exception) -> Response:
         return error_response(ApiError(500, f"sandbox error: {type(exc).__name__}: {exc}"))
 
-    routes = [_counted(r, sandbox.stats) for r in api_mail.routes(sandbox) + api_admin.routes(sandbox)]
+    routes = [_counted(r, sandbox.stats) for r in api_mail.routes(sandbox) + api_admin.routes(sandbox)
+              + api_accounts.routes(sandbox)]
     routes.append(Route("/health", health, methods=["GET"], name="health"))
     app = Starlette(routes=routes, exception_handlers={
         ApiError: api_error, HTTPException: http_error, Exception: server_error})

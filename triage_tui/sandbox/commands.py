@@ -28,8 +28,10 @@ def banner(running) -> str:
     if sb.import_skipped:
         lines.append(f"  import skipped {len(sb.import_skipped)} mail(s):")
         lines += [f"    {name}: {reason}" for name, reason in sb.import_skipped[:20]]
-    lines += ["", "Paste into your shell:", f"  export NYLAS_API_KEY={running.api_key}",
-              "", "and into your config (TOML):", "  [nylas]", f'  api_uri = "{running.api_uri}"']
+    lines += ["", "Set up triage-tui against it in another terminal:",
+              f"  export NYLAS_API_KEY={running.api_key}",
+              f"  triage-tui init --api-uri {running.api_uri}",
+              "", "or write the config (TOML) yourself:", "  [nylas]", f'  api_uri = "{running.api_uri}"']
     for grant_id in running.grant_ids:
         grant = sb.grants[grant_id]
         ws = sb.guardrails.workspaces[grant["workspace_id"]]
@@ -65,9 +67,20 @@ def banner(running) -> str:
 @click.option("--duplicate-webhooks", is_flag=True, help="Deliver every webhook twice.")
 @click.option("--id-churn-rate", type=float, callback=_rate,
               help="Share of message ids whose first GET is a 404.")
+@click.option("--domain", "domains", multiple=True,
+              help="Another domain registered for new Agent Accounts (those of --email always are).")
+@click.option("--bounce-domain", "bounce_domains", multiple=True,
+              help="Sends to this recipient domain bounce (message.bounced); repeatable.")
+@click.option("--reject-domain", "reject_domains", multiple=True,
+              help="Sends to this recipient domain are rejected (message.rejected); repeatable.")
+@click.option("--complaint-domain", "complaint_domains", multiple=True,
+              help="Recipients on this domain mark our mail as spam (message.complaint); repeatable.")
+@click.option("--fail-domain", "fail_domains", multiple=True,
+              help="Sends to this domain are queued (202) and then fail (message.send_failed); repeatable.")
 def sandbox(host, port, api_key, grant_ids, emails, seed, messages, import_path, latency_ms,
             drip_per_min, rate_429, retry_after_s, rate_5xx, slow_ms, html_502_rate,
-            duplicate_webhooks, id_churn_rate) -> None:
+            duplicate_webhooks, id_churn_rate, domains, bounce_domains, reject_domains,
+            complaint_domains, fail_domains) -> None:
     """Run the bundled Nylas v3 compatible server with a seeded mailbox (HTTP on loopback)."""
     from triage_tui.cli import fail
     from triage_tui.sandbox.runner import SandboxStartError, start_sandbox
@@ -80,7 +93,9 @@ def sandbox(host, port, api_key, grant_ids, emails, seed, messages, import_path,
     options = SandboxOptions(
         api_key=api_key, grant_ids=list(grant_ids) or [DEFAULT_GRANT_ID], emails=list(emails),
         seed=seed, messages=messages if messages is not None else (0 if import_path else 300),
-        import_path=import_path,
+        import_path=import_path, domains=list(domains),
+        delivery={"bounce_domains": list(bounce_domains), "reject_domains": list(reject_domains),
+                  "complaint_domains": list(complaint_domains), "fail_domains": list(fail_domains)},
         faults={k: v for k, v in faults.items() if v is not None})
     try:
         running = start_sandbox(options, host=host, port=port, drip_per_min=drip_per_min)

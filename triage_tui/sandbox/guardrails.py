@@ -6,78 +6,15 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from triage_tui.sandbox.validation import GuardrailError, validate_policy, validate_rule
+
 APPLICATION_ID = "sandbox-application"
-FIELDS = {"from.address", "from.domain", "from.tld"}
-OUTBOUND_FIELDS = {"recipient.address", "recipient.domain", "recipient.tld", "outbound.type"}
-OPERATORS = {"is", "is_not", "contains", "in_list"}
-ACTIONS = {"block", "mark_as_spam", "assign_to_folder", "mark_as_read", "mark_as_starred",
-           "archive", "trash"}
 LIST_TYPES = {"domain", "tld", "address"}
-
-
-class GuardrailError(ValueError):
-    """A rule, policy, list or workspace body the API refuses."""
+__all__ = ["APPLICATION_ID", "Evaluation", "GuardrailError", "Guardrails"]
 
 
 def _now() -> int:
     return int(time.time())
-
-
-def validate_rule(body: dict, *, partial: bool = False) -> dict:
-    """A clean rule body, or GuardrailError naming the bad field."""
-    if not isinstance(body, dict):
-        raise GuardrailError("request body must be a JSON object")
-    if not partial:
-        for required in ("name", "match", "actions"):
-            if required not in body:
-                raise GuardrailError(f"{required} is required")
-    out: dict = {}
-    if "name" in body:
-        out["name"] = str(body["name"])
-    if "description" in body:
-        out["description"] = str(body["description"])
-    if "priority" in body:
-        priority = body["priority"]
-        if not isinstance(priority, int) or not 0 <= priority <= 1000:
-            raise GuardrailError("priority must be an integer from 0 to 1000")
-        out["priority"] = priority
-    if "enabled" in body:
-        out["enabled"] = bool(body["enabled"])
-    if "trigger" in body:
-        if body["trigger"] not in ("inbound", "outbound"):
-            raise GuardrailError("trigger must be inbound or outbound")
-        out["trigger"] = body["trigger"]
-    if "match" in body:
-        match = body["match"]
-        conditions = match.get("conditions") if isinstance(match, dict) else None
-        if not isinstance(conditions, list) or not conditions:
-            raise GuardrailError("match.conditions must be a non-empty list")
-        trigger = body.get("trigger", "inbound")
-        allowed = FIELDS | OUTBOUND_FIELDS if trigger == "outbound" else FIELDS
-        for cond in conditions:
-            if not isinstance(cond, dict) or cond.get("field") not in allowed:
-                raise GuardrailError(f"match.conditions.field must be one of {sorted(allowed)}")
-            if cond.get("operator") not in OPERATORS:
-                raise GuardrailError(f"match.conditions.operator must be one of {sorted(OPERATORS)}")
-            if cond["field"] == "outbound.type" and cond["operator"] not in ("is", "is_not"):
-                raise GuardrailError("outbound.type only accepts is and is_not")
-        op = match.get("operator", "all")
-        if op not in ("all", "any"):
-            raise GuardrailError("match.operator must be all or any")
-        out["match"] = {"operator": op, "conditions": conditions}
-    if "actions" in body:
-        actions = body["actions"]
-        if not isinstance(actions, list) or not actions:
-            raise GuardrailError("actions must be a non-empty list")
-        for action in actions:
-            if not isinstance(action, dict) or action.get("type") not in ACTIONS:
-                raise GuardrailError(f"actions.type must be one of {sorted(ACTIONS)}")
-            if action["type"] == "assign_to_folder" and not action.get("value"):
-                raise GuardrailError("assign_to_folder needs a folder name in value")
-        if any(a["type"] == "block" for a in actions) and len(actions) > 1:
-            raise GuardrailError("block cannot be combined with other actions")
-        out["actions"] = actions
-    return out
 
 
 @dataclass
@@ -164,6 +101,7 @@ class Guardrails:
         """A new policy from a POST body."""
         if not isinstance(body, dict) or not body.get("name"):
             raise GuardrailError("name is required")
+        validate_policy(body)
         now = _now()
         policy = {
             "id": str(uuid.uuid4()), "name": str(body["name"]), "application_id": APPLICATION_ID,
@@ -180,6 +118,7 @@ class Guardrails:
         policy = self.policies[policy_id]
         if not isinstance(body, dict):
             raise GuardrailError("request body must be a JSON object")
+        validate_policy(body)
         if "rules" in body:
             self._set_policy_rules(policy, body["rules"])
         for key in ("name", "options", "limits", "spam_detection"):

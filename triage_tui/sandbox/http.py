@@ -119,12 +119,13 @@ async def _send_plain(send, status: int, body: bytes, headers: list) -> None:
 
 
 class Gate:
-    """ASGI wrapper: bearer auth on /v3 and /admin, then latency and injected faults on /v3."""
+    """ASGI wrapper: bearer auth on /v3 (the active keys) and /admin (the starting key), then
+    latency and injected faults on /v3."""
 
     def __init__(self, app, sandbox) -> None:
         self.app = app
         self.sandbox = sandbox
-        self.expected = b"Bearer " + sandbox.api_key.encode()
+        self.admin = b"Bearer " + sandbox.admin_key.encode()
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -138,7 +139,8 @@ class Gate:
                 if name == b"authorization":
                     token = value
                     break
-            if not hmac.compare_digest(token, self.expected):
+            accepted = self.sandbox.bearer_tokens if is_api else (self.admin,)
+            if not any(hmac.compare_digest(token, expected) for expected in accepted):
                 self.sandbox.stats.request("unauthorized")
                 await _send_plain(send, 401, error_body(401, "Unauthorized: invalid API key"),
                                   [(b"content-type", b"application/json")])

@@ -51,6 +51,8 @@ def drip_loop(sandbox: Sandbox, per_minute: float, stop: threading.Event) -> Non
         except Exception as exc:  # a generator bug must not stop the demo's mail
             print(f"sandbox drip: skipped one mail: {exc!r}", file=sys.stderr)
             continue
+        if grant_id not in sandbox.grants:  # the account was deleted through the API
+            return
         sandbox.deliver(grant_id, record, int(time.time()),
                         {"category": mail.category, "urgency": mail.urgency, "kind": mail.kind})
 
@@ -101,6 +103,14 @@ class RunningSandbox:
         if "from_" in mail:
             mail["from"] = mail.pop("from_")
         return self._data("POST", "/admin/inbound", {"grant_id": grant_id or self.grant_id, **mail})
+
+    def set_delivery(self, **settings) -> dict:
+        """Change delivery-status behaviour (bounce_domains=[...], delay_s=[lo, hi], ...)."""
+        return self._data("POST", "/admin/delivery", settings)
+
+    def keys(self, *, issue: list[str] = (), revoke: list[str] = ()) -> list[str]:
+        """Issue or revoke API keys; returns the keys /v3 accepts now."""
+        return self._data("POST", "/admin/keys", {"issue": list(issue), "revoke": list(revoke)})["active"]
 
     def stats(self) -> dict:
         """Requests by route, sends delivered per grant, webhook attempts."""

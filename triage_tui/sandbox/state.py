@@ -10,6 +10,8 @@ import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from triage_tui.sandbox.accounts import AccountError, new_grant_id, parse_request
+from triage_tui.sandbox.delivery import DeliverySettings
 from triage_tui.sandbox.faults import Faults
 from triage_tui.sandbox.guardrails import Guardrails
 from triage_tui.sandbox.mailbox import Mailbox, MailRecord, record_from_parsed
@@ -32,6 +34,10 @@ class SandboxOptions:
     messages: int = 300
     import_path: str | None = None
     faults: dict = field(default_factory=dict)
+    # Extra domains registered for Agent Accounts (those of the grants above always are).
+    domains: list[str] = field(default_factory=list)
+    # Delivery-status settings (see delivery.ALL_KEYS): bounce/reject/complaint domains, delays.
+    delivery: dict = field(default_factory=dict)
     webhook_backoff_s: float = 2.0
     webhook_timeout_s: float = 10.0
     challenge_timeout_s: float = 10.0
@@ -100,6 +106,9 @@ class Sandbox:
     def __init__(self, options: SandboxOptions | None = None) -> None:
         self.options = options or SandboxOptions()
         self.api_key = self.options.api_key
+        self.admin_key = self.options.api_key
+        self.bearer_tokens: frozenset[bytes] = frozenset({f"Bearer {self.api_key}".encode()})
+        self.registered_domains = {d.strip().lower() for d in self.options.domains if d.strip()}
         self.lock = threading.RLock()
         self.guardrails = Guardrails()
         self.mailboxes: dict[str, Mailbox] = {}
@@ -109,6 +118,8 @@ class Sandbox:
         self.webhooks: dict[str, dict] = {}
         self.faults = Faults(seed=self.options.seed)
         self.faults.update(self.options.faults)
+        self.delivery = DeliverySettings(seed=self.options.seed)
+        self.delivery.update(self.options.delivery)
         self.stats = Stats()
         self.idempotency = IdempotencyCache()
         self.import_skipped: list[tuple[str, str]] = []
@@ -126,20 +137,81 @@ class Sandbox:
         with self.lock:
             return self.webhooks.get(dest_id)
 
-    def add_grant(self, grant_id: str, email: str) -> dict:
-        """A new valid Agent Account grant with its own mailbox and workspace."""
+    def add_grant(self, grant_id: str, email: str, name: str = "Support Agent",
+                  workspace_id: str | None = None) -> dict:
+        """A new valid Agent Account grant with its own mailbox, in a workspace of its domain."""
         with self.lock:
-            domain = email.rpartition("@")[2]
-            ws = self.guardrails.default_workspace(domain)
+            domain = email.rpartition("@")[2].lower()
+            self.registered_domains.add(domain)
+            if workspace_id is None:
+                workspace_id = self.guardrails.default_workspace(domain)["workspace_id"]
             now = int(time.time())
             grant = {"id": grant_id, "provider": "nylas", "email": email,
-                     "name": "Support Agent", "grant_status": "valid", "scope": [],
-                     "settings": {"email": email}, "workspace_id": ws["workspace_id"],
+                     "name": name, "grant_status": "valid", "scope": [],
+                     "settings": {"email": email}, "workspace_id": workspace_id,
                      "blocked": False, "email_aliases": [], "created_at": now, "updated_at": now}
             self.grants[grant_id] = grant
             self.by_email[email.lower()] = grant_id
             self.mailboxes[grant_id] = Mailbox(grant_id, email, grant["name"])
             return grant
+
+    def create_agent_account(self, body: dict) -> tuple[dict, bool]:
+        """POST /v3/connect/custom: (grant, created); an existing address is re-authenticated."""
+        with self.lock:
+            email, name, workspace_id = parse_request(body, self.registered_domains)
+            if workspace_id is not None and workspace_id not in self.guardrails.workspaces:
+                raise AccountError(f"workspace {workspace_id} not found", 404)
+            existing = self.grant(email)
+            if existing is not None:
+                if name:
+                    existing.update(name=name, updated_at=int(time.time()))
+                return existing, False
+            if workspace_id is None:
+                domain = email.rpartition("@")[2].lower()
+                grouped = [w for w in self.guardrails.workspaces.values()
+                           if w["auto_group"] and w["domain"] == domain]
+                default = [w for w in self.guardrails.workspaces.values() if w.get("default")]
+                chosen = grouped or default
+                workspace_id = chosen[0]["workspace_id"] if chosen else None
+            grant = self.add_grant(new_grant_id(), email, name, workspace_id)
+        self.notify("grant.created", {"grant_id": grant["id"], "provider": "nylas"}, "/nylas/system",
+                    grant_id=grant["id"])
+        return grant, True
+
+    def delete_grant(self, grant_id: str) -> None:
+        """DELETE /v3/grants/{id}: the account, its mailbox and its mail are gone."""
+        with self.lock:
+            grant = self.grants.pop(grant_id)
+            self.by_email.pop(grant["email"].lower(), None)
+            self.mailboxes.pop(grant_id, None)
+        self.notify("grant.deleted", {"grant_id": grant_id, "provider": "nylas"}, "/nylas/system",
+                    grant_id=grant_id)
+
+    def assign_grants(self, workspace_id: str, assign: list[str], remove: list[str]) -> dict:
+        """POST /v3/workspaces/{id}/manual-assign: move grants in; removed ones go to the default."""
+        with self.lock:
+            ws = self.guardrails.workspaces[workspace_id]
+            default = next((w["workspace_id"] for w in self.guardrails.workspaces.values()
+                            if w.get("default")), None)
+            assigned = [g for g in assign if g in self.grants]
+            removed = [g for g in remove if g in self.grants
+                       and self.grants[g]["workspace_id"] == workspace_id]
+            now = int(time.time())
+            for grant_id in assigned:
+                self.grants[grant_id].update(workspace_id=workspace_id, updated_at=now)
+            for grant_id in removed:
+                self.grants[grant_id].update(workspace_id=default, updated_at=now)
+            return {"application_id": ws["application_id"], "workspace_id": workspace_id,
+                    "domain": ws["domain"], "grants_assigned": assigned or None,
+                    "grants_removed": removed or None}
+
+    def set_keys(self, issue: list[str], revoke: list[str]) -> list[str]:
+        """Issue and revoke API keys for /v3 (the admin API keeps the key the sandbox started with)."""
+        with self.lock:
+            active = {t.decode().removeprefix("Bearer ") for t in self.bearer_tokens}
+            active = (active | set(issue)) - set(revoke)
+            self.bearer_tokens = frozenset(f"Bearer {k}".encode() for k in active)
+            return sorted(active)
 
     def grant(self, ref: str) -> dict | None:
         """A grant by id, `grant:<id>`, email or `email:<email>`."""
@@ -190,17 +262,29 @@ class Sandbox:
             return {"id": msg.id, "thread_id": msg.thread_id, "blocked": False,
                     "folders": folders, "matched_rule_ids": verdict.matched_rule_ids}
 
-    def notify(self, trigger: str, obj: dict, source: str = "/nylas/emails/realtime") -> None:
-        """Queue one notification to every active destination subscribed to the trigger."""
+    def notify(self, trigger: str, obj: dict, source: str = "/nylas/emails/realtime", *,
+               grant_id: str | None = None, delays: list[float] | None = None,
+               extra: dict | None = None) -> None:
+        """Queue one notification to every active destination subscribed to the trigger.
+
+        `delays` sends one copy of the same event (same id) after each delay, in seconds.
+        """
         with self.lock:
             targets = [d["id"] for d in self.webhooks.values()
                        if d["status"] == "active" and trigger in d["trigger_types"]]
         if not targets:
             return
-        event = notification(trigger, obj, source)
-        copies = 2 if self.faults.duplicate_webhooks else 1
+        event = notification(trigger, obj, source, grant_id=grant_id, extra=extra)
+        if delays is None:
+            delays = [0.0, 0.0] if self.faults.duplicate_webhooks else [0.0]
         for dest_id in targets:
-            self.deliverer.enqueue(dest_id, event, copies)
+            for delay_s in delays:
+                self.deliverer.enqueue(dest_id, event, delay_s=delay_s)
+
+    def sent(self, grant_id: str, message: dict, metadata: dict | None) -> None:
+        """After a send: its delivery-status events, each late by its own delay, some twice."""
+        for trigger, obj, delays, extra in self.delivery.schedule(grant_id, message, metadata):
+            self.notify(trigger, obj, "/nylas/send", grant_id=grant_id, delays=delays, extra=extra)
 
     def public_webhook(self, dest_id: str, *, with_secret: bool = False) -> dict:
         """A destination as served."""

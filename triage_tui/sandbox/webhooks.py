@@ -23,7 +23,10 @@ MAX_ATTEMPTS = 3
 KNOWN_TRIGGERS = {"message.created", "message.updated", "message.deleted", "message.send_success",
                   "message.send_failed", "thread.replied", "grant.created", "grant.updated",
                   "grant.deleted", "grant.expired", "folder.created", "folder.updated",
-                  "folder.deleted", "message.bounce_detected", "message.opened"}
+                  "folder.deleted", "message.bounce_detected", "message.opened",
+                  "message.delivered", "message.bounced", "message.complaint", "message.rejected",
+                  "message.transactional.delivered", "message.transactional.bounced",
+                  "message.transactional.complaint", "message.transactional.rejected"}
 PUBLIC_FIELDS = ("id", "description", "trigger_types", "webhook_url", "status",
                  "notification_email_addresses", "status_updated_at", "created_at", "updated_at",
                  "compressed_delivery")
@@ -88,7 +91,8 @@ def new_destination(clean: dict) -> dict:
             **clean}
 
 
-def notification(trigger: str, obj: dict, source: str = "/nylas/emails/realtime") -> dict:
+def notification(trigger: str, obj: dict, source: str = "/nylas/emails/realtime", *,
+                 grant_id: str | None = None, extra: dict | None = None) -> dict:
     """A CloudEvents-style envelope; objects over 1 MB become the `.truncated` variant."""
     size = len(json.dumps(obj, ensure_ascii=False).encode("utf-8", "surrogatepass"))
     if size > TRUNCATE_ABOVE:
@@ -96,8 +100,8 @@ def notification(trigger: str, obj: dict, source: str = "/nylas/emails/realtime"
         trigger += ".truncated"
     return {"specversion": "1.0", "type": trigger, "source": source,
             "id": uuid.uuid4().hex, "time": int(time.time()),
-            "data": {"application_id": APPLICATION_ID, "grant_id": obj.get("grant_id"),
-                     "object": obj}}
+            "data": {"application_id": APPLICATION_ID, "grant_id": grant_id or obj.get("grant_id"),
+                     **(extra or {}), "object": obj}}
 
 
 @dataclass(order=True)
@@ -125,12 +129,13 @@ class Deliverer:
         self._thread = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
         self._thread.start()
 
-    def enqueue(self, dest_id: str, event: dict, copies: int = 1) -> None:
+    def enqueue(self, dest_id: str, event: dict, copies: int = 1, *, delay_s: float = 0.0) -> None:
         """Queue one event for one destination (copies > 1 simulates duplicate delivery)."""
         with self._cond:
             for _ in range(copies):
                 self._seq += 1
-                heapq.heappush(self._heap, _Job(time.monotonic(), self._seq, dest_id, event))
+                due = time.monotonic() + delay_s
+                heapq.heappush(self._heap, _Job(due, self._seq, dest_id, event))
             self._cond.notify()
 
     def idle(self) -> bool:

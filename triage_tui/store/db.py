@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlparse
 
-from peewee import Database, OperationalError, PostgresqlDatabase, SqliteDatabase
+from peewee import Database, DatabaseError, OperationalError, PostgresqlDatabase, SqliteDatabase
 
 from triage_tui.config import DatabaseConfig
 from triage_tui.store.changes import install_triggers
@@ -87,12 +87,43 @@ def pending_versions(db: Database) -> list[int]:
     return [version for version, _ in pending(current)]
 
 
+def inspect_schema(config: DatabaseConfig) -> tuple[int | None, list[int]]:
+    """(stored schema version or None, versions a start would apply), creating and binding nothing.
+
+    A SQLite file that does not exist yet is reported as empty rather than created.
+    """
+    url = config.resolved_url()
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):]
+        if path != ":memory:" and not Path(path).expanduser().exists():
+            return None, [SCHEMA_VERSION]
+    db = _make_database(url, config.busy_timeout_ms)
+    try:
+        db.connect()
+    except OperationalError as exc:
+        raise StoreError(f"cannot open the database at {_redact(url)}: {exc}") from None
+    table = Meta._meta.table_name
+    try:
+        if not db.table_exists(table):
+            return None, [SCHEMA_VERSION]
+        row = db.execute_sql(f"SELECT value FROM {table} WHERE key = {db.param}", ("schema_version",)).fetchone()
+    except DatabaseError as exc:
+        raise StoreError(f"cannot read the database at {_redact(url)}: {exc}") from None
+    finally:
+        db.close()
+    current = _check_not_newer(int(row[0]) if row else 0)
+    return current, [version for version, _ in pending(current)]
+
+
 def _stored_version(db: Database) -> int | None:
     """The recorded version, None for an empty database; refuses a newer schema."""
     if not db.table_exists(Meta._meta.table_name):
         return None
     row = Meta.get_or_none(Meta.key == "schema_version")
-    current = int(row.value) if row else 0
+    return _check_not_newer(int(row.value) if row else 0)
+
+
+def _check_not_newer(current: int) -> int:
     if current > SCHEMA_VERSION:
         raise StoreError(
             f"the database schema is version {current}, newer than this triage-tui "

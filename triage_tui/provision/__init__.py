@@ -1,0 +1,1 @@
+"""Provisioning: from an API key to a guarded Agent Account, a webhook and a config (init, doctor, accounts)."""
