@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "worker": "triage_tui.ingest.commands:worker",
     "webhook": "triage_tui.ingest.commands:webhook",
     "status": "triage_tui.ingest.commands:status",
+    "tickets": "triage_tui.outbound.tracker_commands:tickets",
 }
 
 

@@ -98,7 +98,7 @@ def sandbox(host, port, api_key, grant_ids, emails, seed, messages, import_path,
         toml, env = config_snippet(fake)
         click.echo("\n".join(["", f"Fake {fake.kind} tracker at {fake.url}:", *[f"  {line}" for line in env],
                               *[f"  {line}" for line in toml]]))
-    click.echo(stop_line.lstrip("\n"))
+    click.echo(stop_line[1:])
     sys.stdout.flush()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

@@ -30,6 +30,13 @@ def _audit(action: str, actor: str, now: float, *, ticket_id: str, grant_id: str
         ticket_id=ticket_id, decision_id=decision_id, command_result_id=command_result_id, detail=detail))
 
 
+def inserted(result) -> bool:
+    """Whether an INSERT ... ON CONFLICT DO NOTHING RETURNING added a row (the cursor is consumed)."""
+    if result is None or isinstance(result, int):
+        return result is not None
+    return bool(list(result))
+
+
 def link_back(config: Config, facts: TicketFacts) -> str:
     """The link back to the conversation: the configured template, else the ids as text."""
     template = config.tracking.link_template
@@ -42,13 +49,13 @@ def _insert(config: Config, *, tracker: str, op: TrackerOp, dedupe: str, ticket_
             thread_id: str, message_id: str, decision_id: str, payload: dict, actor: str, now: float) -> str:
     kind = config.tracker(tracker).kind
     crid = str(uuid.uuid4())
-    inserted = TrackerWriteRow.insert(
+    added = TrackerWriteRow.insert(
         command_result_id=crid, dedupe_key=db_safe(dedupe)[:255], tracker=tracker, kind=kind, op=op.value,
         ticket_id=ticket_id, tenant_id=config.tenant_id, environment=config.environment, grant_id=grant_id,
         thread_id=thread_id, message_id=message_id, decision_id=decision_id, payload=dumps(payload),
         client_id=str(uuid.uuid4()), state="pending", created_by=db_safe(actor), created_at=now, updated_at=now,
     ).on_conflict_ignore().returning(TrackerWriteRow.id).execute()
-    if inserted is None:  # queued before (an approval or an ingest run repeated): the first row stands
+    if not inserted(added):  # queued before (an approval or an ingest run repeated): the first row stands
         return TrackerWriteRow.get(TrackerWriteRow.dedupe_key == db_safe(dedupe)[:255]).command_result_id
     _audit("tracker.queued", actor, now, ticket_id=ticket_id, grant_id=grant_id, thread_id=thread_id,
            message_id=message_id, decision_id=decision_id, command_result_id=crid, tenant_id=config.tenant_id,
@@ -72,7 +79,7 @@ def enqueue_create(config: Config, facts: TicketFacts, *, actor: str, decision_i
                 ticket_id=facts.ticket_id, tracker=tracker, kind=kind, external_id=facts.ticket_id,
                 external_key=facts.ticket_id, url="", tenant_id=config.tenant_id, grant_id=facts.grant_id,
                 thread_id=facts.thread_id, created_at=now).on_conflict_ignore().returning(TrackerLinkRow.id).execute()
-            if added is not None:
+            if inserted(added):
                 _audit("tracker.linked", actor, now, ticket_id=facts.ticket_id, grant_id=facts.grant_id,
                        thread_id=facts.thread_id, decision_id=decision_id, tenant_id=config.tenant_id,
                        environment=config.environment, tracker=tracker, kind=kind, external_key=facts.ticket_id)

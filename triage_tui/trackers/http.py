@@ -6,6 +6,7 @@ import email.utils
 import os
 import threading
 import time
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -30,6 +31,13 @@ def secret_from_env(variable: str, what: str) -> str:
     if not value:
         raise misconfigured(f"{what}: the environment variable {variable} is not set")
     return value
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """(scheme://host[:port], /path?query) of an endpoint URL, so the path is sent exactly as configured."""
+    parsed = urlsplit(url)
+    path = parsed.path or "/"
+    return f"{parsed.scheme}://{parsed.netloc}", path + (f"?{parsed.query}" if parsed.query else "")
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

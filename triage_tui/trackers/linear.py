@@ -23,7 +23,7 @@ from triage_tui.trackers.base import (
     rate_limited,
     rejected,
 )
-from triage_tui.trackers.http import DEFAULT_RATE_WAIT_S, HttpTracker, parse_retry_after, secret_from_env
+from triage_tui.trackers.http import split_url, DEFAULT_RATE_WAIT_S, HttpTracker, parse_retry_after, secret_from_env
 from triage_tui.trackers.render import markdown_comment, markdown_create, title
 
 ISSUE_CREATE = """mutation IssueCreate($input: IssueCreateInput!) {
@@ -62,7 +62,8 @@ class LinearTracker(HttpTracker):
 
     def __init__(self, name: str, config, *, transport: httpx.BaseTransport | None = None) -> None:
         token = secret_from_env(config.token_env, f"linear tracker {name!r}")
-        super().__init__(name, config, base_url=config.api_url, transport=transport, headers={
+        origin, self.path = split_url(config.api_url)
+        super().__init__(name, config, base_url=origin, transport=transport, headers={
             "Authorization": f"Bearer {token}" if config.oauth else token, "Content-Type": "application/json"})
         self._states: dict[str, str] = {}
 
@@ -79,6 +80,16 @@ class LinearTracker(HttpTracker):
                 return self._reset_wait(response)
         return None
 
+    def check(self, response: httpx.Response, is_write: bool) -> None:
+        """A 400 (or 401) with GraphQL errors is read by `_gql`; everything else as for any tracker."""
+        if response.status_code in (400, 401) and self.rate_limit_wait(response) is None:
+            try:
+                if response.json().get("errors"):
+                    return
+            except (ValueError, AttributeError):
+                pass
+        super().check(response, is_write)
+
     @staticmethod
     def _reset_wait(response: httpx.Response) -> float:
         reset = response.headers.get("x-ratelimit-requests-reset", "")
@@ -88,17 +99,19 @@ class LinearTracker(HttpTracker):
 
     def _gql(self, query: str, variables: dict, *, write: bool) -> tuple[dict, list]:
         """(data, errors) of one GraphQL call; auth and rate-limit errors raise."""
-        response = self.request("POST", "", content=json.dumps({"query": query, "variables": variables}),
+        response = self.request("POST", self.path, content=json.dumps({"query": query, "variables": variables}),
                                 write=write)
         body = self.json(response)
         errors = body.get("errors") or []
         codes = _codes(errors)
-        if any(code in AUTH_TYPES or code in ("AUTHENTICATION_ERROR", "FORBIDDEN") for code in codes):
+        if response.status_code == 401 or any(c in AUTH_TYPES or c in ("AUTHENTICATION_ERROR", "FORBIDDEN") for c in codes):
             raise auth_error(f"linear tracker {self.name!r} refused our credentials: {errors[0].get('message')}")
         if "RATELIMITED" in codes or "ratelimited" in codes:
             wait = self._reset_wait(response)
             self.blocked_until = max(self.blocked_until, time.time() + wait)
             raise rate_limited(f"linear tracker {self.name!r}: rate limited", wait)
+        if response.status_code == 400 and not body.get("data"):
+            raise rejected(f"linear tracker {self.name!r}: {'; '.join(str(e.get('message')) for e in errors[:2])}", 400)
         return body.get("data") or {}, errors
 
     def write(self, request: WriteRequest) -> WriteResult:

@@ -19,7 +19,7 @@ import httpx
 
 from triage_tui.domain import TrackerOp
 from triage_tui.trackers.base import Reconciled, WriteRequest, WriteResult, misconfigured
-from triage_tui.trackers.http import HttpTracker, parse_retry_after, secret_from_env
+from triage_tui.trackers.http import split_url, HttpTracker, parse_retry_after, secret_from_env
 from triage_tui.trackers.render import customer_text, marker, title
 
 EVENT_TYPES = {TrackerOp.CREATE: "ticket.created", TrackerOp.COMMENT: "ticket.commented",
@@ -75,7 +75,8 @@ class WebhookTracker(HttpTracker):
 
     def __init__(self, name: str, config, *, transport: httpx.BaseTransport | None = None) -> None:
         self.key = secret_bytes(secret_from_env(config.secret_env, f"webhook tracker {name!r}"))
-        super().__init__(name, config, base_url=config.url, transport=transport,
+        origin, self.path = split_url(config.url)
+        super().__init__(name, config, base_url=origin, transport=transport,
                          headers={"Content-Type": "application/json"})
 
     def rate_limit_wait(self, response: httpx.Response) -> float | None:
@@ -90,7 +91,7 @@ class WebhookTracker(HttpTracker):
         stamp = int(time.time())
         headers = {"webhook-id": request.command_result_id, "webhook-timestamp": str(stamp),
                    "webhook-signature": sign(self.key, request.command_result_id, stamp, body)}
-        sent = self.request("POST", "", content=body, headers=headers)
+        sent = self.request("POST", self.path, content=body, headers=headers)
         answer = {}
         try:
             parsed = sent.json()

@@ -227,8 +227,12 @@ def admin_routes(fake) -> list[Route]:
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "kind": fake.kind})
 
+    async def clear(request: Request) -> Response:
+        fake.clear()
+        return JSONResponse({"cleared": True})
+
     return [Route("/_fake/state", state, methods=["GET"]), Route("/_fake/faults", faults, methods=["GET", "POST"]),
-            Route("/health", health, methods=["GET"])]
+            Route("/_fake/clear", clear, methods=["POST"]), Route("/health", health, methods=["GET"])]
 
 
 def iso(epoch: float | None = None) -> str:
@@ -271,6 +275,18 @@ class FakeTracker:
 
     def routes(self) -> list[Route]:
         """The tracker's API routes."""
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        """Forget everything written (tests reuse one fake); limits and faults are reset too."""
+        with self.lock:
+            self.requests.clear()
+            self._clear()
+        self.control.update({"reset": True})
+        for limit in self.control.rate_limits:
+            limit.hits.clear()
+
+    def _clear(self) -> None:
         raise NotImplementedError
 
     def snapshot(self) -> dict:

@@ -37,6 +37,9 @@ class FakeGitHub(FakeTracker):
         self.push_access = push_access
         self.secondary_retry_after = secondary_retry_after
         self.list_lag_s = list_lag_s
+        self._clear()
+
+    def _clear(self) -> None:
         self.issues: dict[str, list[dict]] = {}
         self.comments: list[dict] = []
         self._ids = 1000

@@ -60,6 +60,9 @@ class FakeJira(FakeTracker):
         self.email = email
         self.projects = set(projects)
         self.index_lag_s = index_lag_s
+        self._clear()
+
+    def _clear(self) -> None:
         self.issues: list[dict] = []
         self.comments: list[dict] = []
         self._ids = 10000

@@ -82,6 +82,9 @@ class FakeLinear(FakeTracker):
                        for i, (t, n) in enumerate([("backlog", "Backlog"), ("unstarted", "Todo"),
                                                     ("started", "In Progress"), ("completed", "Done")])]
         self.duplicate_id, self.bare_429, self.auth_status = duplicate_id, bare_429, auth_status
+        self._clear()
+
+    def _clear(self) -> None:
         self.issues: dict[str, dict] = {}
         self.comments: dict[str, dict] = {}
         self._sync = 1000

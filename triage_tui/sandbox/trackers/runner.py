@@ -59,6 +59,10 @@ class RunningFake:
         response.raise_for_status()
         return response.json()
 
+    def clear(self) -> None:
+        """Forget everything written and every fault (a test reusing this fake starts clean)."""
+        self._client.post("/_fake/clear").raise_for_status()
+
     def state(self) -> dict:
         """What has been written: items, comments, and every text (for counting markers)."""
         response = self._client.get("/_fake/state")

@@ -37,6 +37,9 @@ class FakeWebhookReceiver(FakeTracker):
         super().__init__(token=token or new_secret(), rate_limits=limits, **options)
         self.key = base64.b64decode(self.token.removeprefix("whsec_"))
         self.tolerance_s = tolerance_s
+        self._clear()
+
+    def _clear(self) -> None:
         self.processed: dict[str, dict] = {}
         self.attempts: dict[str, int] = {}
         self.refused: list[str] = []

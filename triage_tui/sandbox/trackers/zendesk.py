@@ -35,6 +35,9 @@ class FakeZendesk(FakeTracker):
                   RateLimit("update-ticket", updates_per_minute, 60.0, ("PUT",), "/api/v2/tickets/")]
         super().__init__(token=token, rate_limits=limits, **options)
         self.email = email
+        self._clear()
+
+    def _clear(self) -> None:
         self.tickets: dict[int, dict] = {}
         self.users: dict[str, dict] = {}
         self.keys: dict[str, tuple[str, float, int, dict]] = {}
