@@ -102,30 +102,6 @@ def test_faults_say_whether_the_write_may_have_landed(kind, make_fake):
     tracker.close()
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_a_lost_response_is_found_by_reconciliation_not_written_twice(kind, make_fake):
-    fake = make_fake(kind)
-    config, tracker = _tracker(kind, fake)
-    method, path = _fault_request(kind)
-    fake.set_faults(script=[{"fault": "lost", "method": method, "path": path}])
-    create = request(TrackerOp.CREATE, _payload(config), first=time.time())
-    with pytest.raises(TrackerError) as caught:
-        tracker.write(create)
-    assert caught.value.landed == MAYBE_LANDED
-    assert marker_counts(fake)[create.command_result_id] == 1  # it landed; the client cannot know
-    retry = request(TrackerOp.CREATE, create.payload, crid=create.command_result_id, first=create.first_attempt_at,
-                    last_sent=time.time() - 1)
-    retry = retry.__class__(**{**retry.__dict__, "client_id": create.client_id})
-    found = tracker.reconcile(retry, time.time())
-    result = found.result if found.verdict == "landed" else tracker.write(retry)
-    assert found.verdict in ("landed", "absent")
-    if kind in ("github", "jira", "linear"):
-        assert found.verdict == "landed" and found.result.reconciled
-    assert marker_counts(fake)[create.command_result_id] == 1
-    assert result.external_key
-    tracker.close()
-
-
 def test_jira_waits_out_its_search_index_before_believing_absent(make_fake):
     fake = make_fake("jira", index_lag_s=0.6)
     config, tracker = _tracker("jira", fake, reconcile_grace_s=5.0)

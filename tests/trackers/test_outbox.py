@@ -13,7 +13,7 @@ from triage_tui.store.db import write_transaction
 from triage_tui.store.models import AuditRow, TrackerLinkRow, TrackerWriteRow
 from triage_tui.store.tracker_queries import list_tickets, retry_writes, tracker_problems
 from triage_tui.store.tracker_writes import enqueue_comment, enqueue_create, enqueue_status
-from tests.trackers.helpers import GRANT, facts, make_config
+from tests.trackers.helpers import facts, make_config
 
 GH = {"kind": "github", "api_url": "http://127.0.0.1:9", "repo": "acme/support"}
 WH = {"kind": "webhook", "url": "http://127.0.0.1:9/hook"}

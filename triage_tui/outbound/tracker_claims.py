@@ -74,7 +74,7 @@ def _fenced(claim: TrackerClaim, states: tuple[str, ...], now: float, **values) 
     return changed
 
 
-def _candidates(tracker: str, now: float):
+def _candidate_query(tracker: str, now: float):
     """Writes that may go now: due, their create landed (for a comment or status), nothing older still open."""
     Earlier = TrackerWriteRow.alias("earlier")
     earlier_open = Earlier.select(Earlier.id).where(
@@ -90,6 +90,20 @@ def _candidates(tracker: str, now: float):
                     & ~fn.EXISTS(earlier_open))
              .order_by(TrackerWriteRow.id).limit(1))
     return query if is_sqlite() else query.for_update("FOR UPDATE OF t1 SKIP LOCKED")
+
+
+_SQL_CACHE: dict[bool, tuple[str, list]] = {}
+_TRACKER_MARK, _NOW_MARK = "\x00tracker", -1.2345e300
+
+
+def _candidates(tracker: str, now: float):
+    """The candidate query, its SQL built once per engine (peewee's query building dominated a claim)."""
+    sqlite = is_sqlite()
+    if sqlite not in _SQL_CACHE:
+        _SQL_CACHE[sqlite] = _candidate_query(_TRACKER_MARK, _NOW_MARK).sql()
+    sql, template = _SQL_CACHE[sqlite]
+    params = [tracker if p == _TRACKER_MARK else now if p == _NOW_MARK else p for p in template]
+    return TrackerWriteRow.raw(sql, *params)
 
 
 def link_of(ticket_id: str, tracker: str) -> TrackerLinkRow | None:
@@ -108,7 +122,6 @@ def claim_next(config: Config, tracker: str, owner: str, now: float) -> tuple[Tr
             prior_unknown, prior_sent = row.outcome_unknown, row.last_sent_at
             _set(row, now, state=S.CLAIMED.value, lease_owner=db_safe(owner), lease_expires_at=now + config.tracking.lease_s,
                  fencing_token=token, attempts=row.attempts + 1)
-            audit(row, "tracker.claimed", owner, now)
             return TrackerClaim(row, row.lease_owner, token, link, prior_unknown, prior_sent), False
     return None, False
 
