@@ -180,12 +180,20 @@ class FakeZendesk(FakeTracker):
                 agent = self._user({"email": self.email, "name": "Agent"})
             return JSONResponse({"user": {"id": agent, "email": self.email, "role": "agent"}})
 
+        async def user(request: Request) -> Response:
+            with self.lock:
+                found = next((u for u in self.users.values() if u["id"] == request.path_params["id"]), None)
+            if found is None:
+                return self.error(404, "Not found")
+            return JSONResponse({"user": {**found, "role": "end-user" if found["email"] != self.email else "agent"}})
+
         routes = []
         for suffix in ("", ".json"):
             routes += [Route(f"/api/v2/tickets{suffix}", tickets, methods=["GET", "POST"]),
                        Route(f"/api/v2/tickets/{{id:int}}{suffix}", one, methods=["GET", "PUT"]),
                        Route(f"/api/v2/tickets/{{id:int}}/comments{suffix}", comments, methods=["GET"]),
-                       Route(f"/api/v2/users/me{suffix}", me, methods=["GET"])]
+                       Route(f"/api/v2/users/me{suffix}", me, methods=["GET"]),
+                       Route(f"/api/v2/users/{{id:int}}{suffix}", user, methods=["GET"])]
         return routes
 
     def snapshot(self) -> dict:
