@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
-from urllib.parse import urlparse
-
 import httpx
 
 from triage_tui.domain import TrackerOp, TrackerStatus
@@ -122,7 +120,6 @@ class GitHubTracker(HttpTracker):
     def _pages(self, path: str, params: dict) -> tuple[list[dict], bool]:
         """Items of a listing, following `Link: rel="next"` as given (same host only); (items, complete)."""
         url, query, found = path, params, []
-        host = urlparse(str(self._client.base_url)).netloc
         for _ in range(MAX_PAGES):
             response = self.request("GET", url, params=query)
             items = response.json()
@@ -130,7 +127,5 @@ class GitHubTracker(HttpTracker):
             nxt = response.links.get("next", {}).get("url")
             if not nxt:
                 return found, True
-            if urlparse(nxt).netloc not in ("", host):
-                raise rejected(f"github tracker {self.name!r}: pagination points at another host: {nxt}")
-            url, query = nxt, None
+            url, query = self.same_host(nxt), None
         return found, False

@@ -126,6 +126,13 @@ class HttpTracker:
         self.check(response, is_write)
         return response
 
+    def same_host(self, url: str) -> str:
+        """A pagination URL the tracker gave us, refused if it points at another host (our token goes with it)."""
+        host = urlsplit(url).netloc
+        if host and host != urlsplit(str(self._client.base_url)).netloc:
+            raise rejected(f"{self.kind} tracker {self.name!r}: a next page points at another host: {url}")
+        return url
+
     def _unknown(self, is_write: bool, message: str) -> TrackerError:
         text = f"{self.kind} tracker {self.name!r}: {message}"
         return outcome_unknown(text) if is_write else unreachable(text)

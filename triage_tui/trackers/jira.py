@@ -18,6 +18,7 @@ from triage_tui.trackers.render import adf_comment, adf_create, adf_text, has_ma
 PROPERTY = "triage.outbox"
 API = "/rest/api/3"
 MAX_COMMENT_PAGES = 20
+MAX_SEARCH_PAGES = 10
 
 
 def marker_label(command_result_id: str) -> str:
@@ -114,7 +115,7 @@ class JiraTracker(HttpTracker):
     def _find_issue(self, command_result_id: str) -> dict | None:
         jql = f'project = "{self.config.project_key}" AND labels = "{marker_label(command_result_id)}"'
         body = {"jql": jql, "fields": ["summary", "labels"], "maxResults": 50}
-        while True:
+        for _ in range(MAX_SEARCH_PAGES):
             page = self.json(self.request("POST", f"{API}/search/jql", json=body, write=False))
             for issue in page.get("issues") or []:
                 prop = self.request("GET", f"{API}/issue/{issue['id']}/properties/{PROPERTY}")
@@ -124,6 +125,7 @@ class JiraTracker(HttpTracker):
             if page.get("isLast", True) or not token:
                 return None
             body = {**body, "nextPageToken": token}
+        raise rejected(f"jira tracker {self.name!r}: more than {MAX_SEARCH_PAGES} pages carry one write's label")
 
     def _find_comment(self, issue_id: str, command_result_id: str) -> dict | None:
         start = 0

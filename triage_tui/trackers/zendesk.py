@@ -111,7 +111,7 @@ class ZendeskTracker(HttpTracker):
     def _find_comment(self, ticket_id: str, command_result_id: str) -> dict | None:
         url: str | None = f"/api/v2/tickets/{ticket_id}/comments"
         for _ in range(MAX_COMMENT_PAGES):
-            page = self.json(self.request("GET", url))
+            page = self.json(self.request("GET", self.same_host(url)))
             for comment in page.get("comments") or []:
                 if has_marker(comment.get("body") or comment.get("plain_body"), command_result_id):
                     return comment

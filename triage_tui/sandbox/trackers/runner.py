@@ -116,3 +116,34 @@ def config_snippet(running: RunningFake, name: str | None = None) -> tuple[list[
     lines, variable = keys[running.kind]
     toml = [f"[trackers.{name}]", f'kind = "{running.kind}"', *lines]
     return toml, [f"export {variable}={running.token}"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m triage_tui.sandbox.trackers.runner KIND [--port N] [--latency-ms N] [--time-scale X]`."""
+    import argparse
+    import json as _json
+    import signal
+
+    parser = argparse.ArgumentParser(description="Serve one fake tracker until SIGTERM or Ctrl-C.")
+    parser.add_argument("kind", choices=KINDS)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--time-scale", type=float, default=1.0, help="Run the documented rate-limit windows faster.")
+    parser.add_argument("--no-limits", action="store_true", help="Do not enforce the documented rate limits.")
+    args = parser.parse_args(argv)
+    running = start_tracker_fake(args.kind, host=args.host, port=args.port, latency_ms=args.latency_ms,
+                                 time_scale=args.time_scale, enforce_limits=not args.no_limits)
+    toml, env = config_snippet(running)
+    print(_json.dumps({"url": running.url, "token": running.token, "config": toml, "env": env}), flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        done.wait()
+    except KeyboardInterrupt:
+        pass
+    running.stop()
+
+
+if __name__ == "__main__":
+    main()
