@@ -9,20 +9,7 @@ import socket
 import click
 
 from triage_tui.cli import fail, load
-from triage_tui.config import Config
-
-
-def _open(config: Config) -> None:
-    from peewee import DatabaseError
-
-    from triage_tui.store.db import StoreError, open_database
-
-    try:
-        open_database(config.database)
-    except StoreError as exc:
-        fail(str(exc))
-    except (OSError, DatabaseError) as exc:
-        fail(f"cannot open the database at {config.database.resolved_url()}: {exc}")
+from triage_tui.outbound.commands import _actor, _open
 
 
 @click.group()
@@ -75,7 +62,6 @@ def retry(ctx: click.Context, target: str, actor: str | None) -> None:
 
     A write whose outcome was unknown is looked for in the tracker first, so it is never written twice.
     """
-    from triage_tui.outbound.commands import _actor
     from triage_tui.store.tracker_queries import retry_writes
 
     config = load(ctx)

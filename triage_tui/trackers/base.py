@@ -77,6 +77,12 @@ class Reconciled:
         return cls("wait", retry_at=until, reason=reason)
 
     @classmethod
+    def not_found(cls, request: "WriteRequest", now: float, grace_s: float, why: str) -> "Reconciled":
+        """Not found: wait while the last send is younger than `grace_s` (a lagging listing), then absent."""
+        until = (request.last_sent_at or 0) + grace_s
+        return cls.wait(until, why) if now < until else cls.absent()
+
+    @classmethod
     def human(cls, reason: str) -> "Reconciled":
         """No way to know without a person: flag it, never resend."""
         return cls("human", reason=reason)

@@ -112,10 +112,7 @@ class GitHubTracker(HttpTracker):
         if not complete:
             return Reconciled.human(f"more than {MAX_PAGES} pages changed since the first attempt; look for "
                                     f"the marker by hand")
-        grace_until = (request.last_sent_at or 0) + self.config.reconcile_grace_s
-        if now < grace_until:
-            return Reconciled.wait(grace_until, "not listed yet; GitHub's listing may lag a write")
-        return Reconciled.absent()
+        return Reconciled.not_found(request, now, self.config.reconcile_grace_s, "not listed yet; GitHub's listing may lag a write")
 
     def _pages(self, path: str, params: dict) -> tuple[list[dict], bool]:
         """Items of a listing, following `Link: rel="next"` as given (same host only); (items, complete)."""

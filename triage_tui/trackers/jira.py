@@ -107,10 +107,7 @@ class JiraTracker(HttpTracker):
             comment = self._find_comment(request.ref.external_id, request.command_result_id)
             if comment is not None:
                 return Reconciled.landed(WriteResult(remote_id=str(comment.get("id", "")), reconciled=True))
-        grace_until = (request.last_sent_at or 0) + self.config.reconcile_grace_s
-        if now < grace_until:
-            return Reconciled.wait(grace_until, "not found yet; Jira's search index lags writes")
-        return Reconciled.absent()
+        return Reconciled.not_found(request, now, self.config.reconcile_grace_s, "not found yet; Jira's search index lags writes")
 
     def _find_issue(self, command_result_id: str) -> dict | None:
         jql = f'project = "{self.config.project_key}" AND labels = "{marker_label(command_result_id)}"'

@@ -103,10 +103,7 @@ class ZendeskTracker(HttpTracker):
         comment = self._find_comment(request.ref.external_id, request.command_result_id)
         if comment is not None:
             return Reconciled.landed(WriteResult(remote_id=str(comment.get("id", "")), reconciled=True))
-        grace_until = (request.last_sent_at or 0) + self.config.reconcile_grace_s
-        if now < grace_until:
-            return Reconciled.wait(grace_until, "not listed yet")
-        return Reconciled.absent()
+        return Reconciled.not_found(request, now, self.config.reconcile_grace_s, "not listed yet")
 
     def _find_comment(self, ticket_id: str, command_result_id: str) -> dict | None:
         url: str | None = f"/api/v2/tickets/{ticket_id}/comments"
