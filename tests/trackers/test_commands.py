@@ -92,3 +92,20 @@ def test_every_tracker_key_is_documented_in_the_example():
 def test_routing_names_only_trackers_that_exist(text, message):
     with pytest.raises(ConfigError, match=message):
         parse_config(text)
+
+
+@pytest.mark.parametrize("kind", ["github", "jira", "linear", "zendesk", "webhook"])
+def test_the_config_the_sandbox_prints_for_a_fake_tracker_works(kind, make_fake, monkeypatch):
+    from triage_tui.domain import TrackerOp
+    from triage_tui.sandbox.trackers.runner import config_snippet
+    from triage_tui.trackers.registry import build_tracker
+    from tests.trackers.helpers import request
+
+    fake = make_fake(kind)
+    toml, env = config_snippet(fake)
+    variable, _, value = env[0].removeprefix("export ").partition("=")
+    monkeypatch.setenv(variable, value)
+    config = parse_config("\n".join([*toml, "[tracking]", f'default_tracker = "sandbox-{kind}"']))
+    tracker = build_tracker(config, f"sandbox-{kind}")
+    assert tracker.write(request(TrackerOp.CREATE, facts().model_dump(mode="json"))).external_key
+    tracker.close()
