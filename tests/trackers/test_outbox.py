@@ -125,3 +125,14 @@ def test_an_expired_write_comes_back_as_outcome_unknown_then_goes_to_a_human(db,
     assert retry_writes(crid, actor="dana") == [crid]
     again, _ = claim_next(config, "gh", "w9", now)
     assert again.prior_unknown  # a retry after an unknown outcome looks before it writes
+
+
+def test_a_write_queued_for_another_kind_of_tracker_is_not_sent_there(db, db_url):
+    from triage_tui.outbound.tracker_dispatch import dispatch_tracker_once
+    from triage_tui.trackers.registry import LocalTracker
+
+    config = _config(db_url, default="gh")
+    crid = enqueue_create(config, facts(), actor="dana")
+    report = dispatch_tracker_once(config, LocalTracker("gh"), owner="w1")
+    row = TrackerWriteRow.get(TrackerWriteRow.command_result_id == crid)
+    assert report.failed == 1 and row.state == "failed" and row.error_kind == "config"

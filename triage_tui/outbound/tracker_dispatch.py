@@ -117,6 +117,12 @@ def _failure(config: Config, tracker: Tracker, claim: TrackerClaim, exc: Tracker
 def write_one(config: Config, tracker: Tracker, claim: TrackerClaim, clock: Callable[[], float],
               report: TrackerReport) -> None:
     """Start, (reconcile,) write and record one claimed write."""
+    if claim.row.kind != tracker.kind:  # the config renamed a tracker to another kind since this was queued
+        why = (f"tracker {tracker.name!r} is now of kind {tracker.kind}; this write was queued for "
+               f"{claim.row.kind}: point a tracker of that kind at it, then retry")
+        report.failed += finish(claim, clock(), "tracker.failed", from_states=(S.CLAIMED.value,), detail={"error": why},
+                                state=S.FAILED.value, lease_owner="", last_error=why, error_kind="config")
+        return
     started = begin_write(claim, clock(), config.tracking.lease_s)
     if started != "started":
         report.held += started == "held"
