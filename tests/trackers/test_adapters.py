@@ -121,3 +121,28 @@ def test_zendesk_past_the_key_window_finds_by_external_id_or_asks_a_human(make_f
     assert tracker.reconcile(create, time.time()).verdict == "landed"
     other = request(TrackerOp.CREATE, _payload(config), first=time.time() - 3600)
     assert tracker.reconcile(other, time.time()).verdict == "human"
+
+
+def test_github_primary_and_secondary_limits_are_read_from_403_and_429(make_fake):
+    import httpx
+
+    fake = make_fake("github")
+    config, tracker = _tracker("github", fake)
+    soon = str(int(time.time()) + 120)
+    secondary = {"message": "You have exceeded a secondary rate limit. Please wait a few minutes."}
+    cases = [(403, {"retry-after": "30"}, {}, 30.0), (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": soon}, {}, 119.0),
+             (403, {}, secondary, 60.0), (429, {}, {}, 60.0), (403, {}, {"message": "Must have admin rights"}, None)]
+    for status, headers, body, wait in cases:
+        got = tracker.rate_limit_wait(httpx.Response(status, headers=headers, json=body))
+        assert (got is None) if wait is None else got >= wait, (status, headers, body, got)
+
+
+@pytest.mark.parametrize("bare_429", [False, True])
+def test_linear_rate_limits_are_honoured_in_both_of_their_forms(bare_429, make_fake):
+    fake = make_fake("linear", requests_per_hour=1, bare_429=bare_429)
+    config, tracker = _tracker("linear", fake)
+    tracker.write(request(TrackerOp.CREATE, _payload(config)))
+    with pytest.raises(TrackerError) as caught:
+        tracker.write(request(TrackerOp.CREATE, _payload(config)))
+    assert caught.value.kind == "rate_limited" and caught.value.landed == NOT_LANDED
+    assert 3000 < caught.value.retry_after <= 3600 and tracker.blocked_until > time.time() + 3000
