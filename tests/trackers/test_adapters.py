@@ -146,3 +146,15 @@ def test_linear_rate_limits_are_honoured_in_both_of_their_forms(bare_429, make_f
         tracker.write(request(TrackerOp.CREATE, _payload(config)))
     assert caught.value.kind == "rate_limited" and caught.value.landed == NOT_LANDED
     assert 3000 < caught.value.retry_after <= 3600 and tracker.blocked_until > time.time() + 3000
+
+
+def test_github_finds_a_landed_issue_even_when_our_clock_runs_an_hour_ahead(make_fake):
+    fake = make_fake("github")
+    config, tracker = _tracker("github", fake)
+    ahead = time.time() + 3600
+    fake.set_faults(script=[{"fault": "lost", "method": "POST", "path": "/issues"}])
+    create = request(TrackerOp.CREATE, _payload(config), first=ahead)
+    with pytest.raises(TrackerError):
+        tracker.write(create)
+    later = request(TrackerOp.CREATE, create.payload, crid=create.command_result_id, first=ahead, last_sent=ahead)
+    assert tracker.reconcile(later, ahead + 5).verdict == "landed"

@@ -1,14 +1,15 @@
 """GitHub Issues (REST, API version 2022-11-28): create, comment, close/reopen, labels from code.
 
 GitHub has no idempotency key, so a write whose outcome is unknown is looked for by its body marker
-before it is sent again: the repo's issues updated since the first attempt (not the search index),
-or the issue's comments, with a grace period for a listing that may lag its own writes.
+before it is sent again: the repo's newest issues (the issues listing, not the search index), or the
+issue's comments, with a grace period for a listing that may lag its own writes.
 """
 
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import datetime
+
 import httpx
 
 from triage_tui.domain import TrackerOp, TrackerStatus
@@ -19,12 +20,7 @@ from triage_tui.trackers.render import has_marker, markdown_comment, markdown_cr
 API_VERSION = "2022-11-28"
 SECONDARY_WAIT_S = 60.0
 MAX_PAGES = 20
-SINCE_MARGIN_S = 120.0
-
-
-def iso(epoch: float) -> str:
-    """ISO 8601 UTC, as GitHub's `since` wants it."""
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+SKEW_MARGIN_S = 86_400.0
 
 
 class GitHubTracker(HttpTracker):
@@ -93,14 +89,15 @@ class GitHubTracker(HttpTracker):
         """Find the issue or comment by its marker; a status change is safe to repeat."""
         if request.op is TrackerOp.STATUS:
             return Reconciled.absent()
-        since = iso((request.first_attempt_at or now) - SINCE_MARGIN_S)
         if request.op is TrackerOp.CREATE:
+            # Newest first, no `since`: the stop is on GitHub's own created_at with a day of margin, so a
+            # clock of ours that runs ahead of GitHub's cannot hide the issue we are looking for.
             path = f"/repos/{self.repo}/issues"
-            params = {"state": "all", "sort": "created", "direction": "desc", "since": since, "per_page": 100}
+            params = {"state": "all", "sort": "created", "direction": "desc", "per_page": 100}
+            horizon = (request.first_attempt_at or now) - SKEW_MARGIN_S
         else:
-            path = f"/repos/{self.repo}/issues/{request.ref.external_id}/comments"
-            params = {"since": since, "per_page": 100}
-        items, complete = self._pages(path, params)
+            path, params, horizon = f"/repos/{self.repo}/issues/{request.ref.external_id}/comments", {"per_page": 100}, None
+        items, complete = self._pages(path, params, horizon)
         for item in items:
             if request.op is TrackerOp.CREATE and "pull_request" in item:
                 continue
@@ -110,19 +107,29 @@ class GitHubTracker(HttpTracker):
                 return Reconciled.landed(WriteResult(remote_id=str(item.get("id", "")), url=item.get("html_url", ""),
                                                      reconciled=True))
         if not complete:
-            return Reconciled.human(f"more than {MAX_PAGES} pages changed since the first attempt; look for "
-                                    f"the marker by hand")
-        return Reconciled.not_found(request, now, self.config.reconcile_grace_s, "not listed yet; GitHub's listing may lag a write")
+            return Reconciled.human(f"more than {MAX_PAGES} pages to search for the marker; look for it by hand")
+        return Reconciled.not_found(request, now, self.config.reconcile_grace_s,
+                                    "not listed yet; GitHub's listing may lag a write")
 
-    def _pages(self, path: str, params: dict) -> tuple[list[dict], bool]:
-        """Items of a listing, following `Link: rel="next"` as given (same host only); (items, complete)."""
+    def _pages(self, path: str, params: dict, horizon: float | None) -> tuple[list[dict], bool]:
+        """Items of a listing, following `Link: rel="next"` as given (same host only), stopping at items
+        created before `horizon`; (items, complete)."""
         url, query, found = path, params, []
         for _ in range(MAX_PAGES):
             response = self.request("GET", url, params=query)
             items = response.json()
-            found += items if isinstance(items, list) else []
+            items = items if isinstance(items, list) else []
+            found += items
             nxt = response.links.get("next", {}).get("url")
-            if not nxt:
+            if not nxt or (horizon is not None and items and _epoch(items[-1].get("created_at")) < horizon):
                 return found, True
             url, query = self.same_host(nxt), None
         return found, False
+
+
+def _epoch(stamp: str | None) -> float:
+    """GitHub's ISO 8601 time as epoch seconds (0 when missing, so the scan stops)."""
+    try:
+        return datetime.fromisoformat((stamp or "").replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
