@@ -84,32 +84,39 @@ def _fault_request(kind):
 @pytest.mark.parametrize("kind", KINDS)
 def test_faults_say_whether_the_write_may_have_landed(kind, make_fake):
     fake = make_fake(kind)
-    config, tracker = _tracker(kind, fake, timeout_s=0.3)
+    config, tracker = _tracker(kind, fake, timeout_s=5.0)
+    impatient = _tracker(kind, fake, timeout_s=0.3)[1]
     method, path = _fault_request(kind)
     expectations = [({"fault": "status", "status": 401}, "auth", NOT_LANDED, None),
                     ({"fault": "status", "status": 429, "retry_after": 7}, "rate_limited", NOT_LANDED, 7),
                     ({"fault": "status", "status": 500}, "unknown", MAYBE_LANDED, None),
-                    ({"fault": "slow", "delay_ms": 600}, "unknown", MAYBE_LANDED, None)]
+                    ({"fault": "slow", "delay_ms": 1500}, "unknown", MAYBE_LANDED, None)]
     if kind == "webhook":  # 502/504 mean "throttle" for a webhook receiver; 401 is a refused signature
         expectations[2] = ({"fault": "status", "status": 502}, "rate_limited", NOT_LANDED, None)
     for step, kind_wanted, landed, retry_after in expectations:
         fake.set_faults(script=[{**step, "method": method, "path": path}])
         with pytest.raises(TrackerError) as caught:
-            tracker.write(request(TrackerOp.CREATE, _payload(config)))
+            (impatient if step["fault"] == "slow" else tracker).write(request(TrackerOp.CREATE, _payload(config)))
         assert (caught.value.kind, caught.value.landed) == (kind_wanted, landed), step
         if retry_after:
             assert caught.value.retry_after == retry_after
+    deadline = time.monotonic() + 10  # the slow write lands after the client gave up: let it, before the next test
+    while not fake.state()["items"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(fake.state()["items"]) == 1  # only the slow one landed; 401, 429 and 5xx wrote nothing
     tracker.close()
+    impatient.close()
 
 
 def test_jira_waits_out_its_search_index_before_believing_absent(make_fake):
-    fake = make_fake("jira", index_lag_s=0.6)
-    config, tracker = _tracker("jira", fake, reconcile_grace_s=5.0)
+    fake = make_fake("jira", index_lag_s=3600)
+    config, tracker = _tracker("jira", fake, reconcile_grace_s=120.0)
     create = request(TrackerOp.CREATE, _payload(config), first=time.time())
     tracker.write(create)
     sent = request(TrackerOp.CREATE, create.payload, crid=create.command_result_id, last_sent=time.time())
     assert tracker.reconcile(sent, time.time()).verdict == "wait"  # not indexed yet, inside the grace
-    time.sleep(0.7)
+    assert tracker.reconcile(sent, time.time() + 121).verdict == "absent"  # past it, absence is believed
+    fake.fake.index_lag_s = 0  # the index catches up
     assert tracker.reconcile(sent, time.time()).verdict == "landed"
 
 

@@ -2,8 +2,9 @@
 
 Faults (POST /_fake/faults, or `faults=` when starting): `latency_ms` on every API request, and a
 `script` of steps, each `{"fault": "status"|"slow"|"lost", "status": 401|429|5xx, "retry_after": s,
-"delay_ms": n, "method": "POST", "path": "/issues", "count": 1}`. "lost" carries the request out and
-then drops the connection before the response is complete: the write landed, the client cannot know.
+"delay_ms": n, "method": "POST", "path": "/issues", "count": 1}`. "slow" carries the request out at once
+and answers `delay_ms` later; "lost" carries it out and then drops the connection before the response
+is complete: either way the write landed and a client that gave up cannot know.
 """
 
 from __future__ import annotations
@@ -182,8 +183,6 @@ class FakeGate:
         if control.latency_ms:
             await asyncio.sleep(control.latency_ms / 1000)
         step = control.pick(scope["method"], scope["path"])
-        if step is not None and step.delay_s:
-            await asyncio.sleep(step.delay_s)
         if step is not None and step.fault == "status":
             await fake.error(step.status, "injected failure", retry_after=step.retry_after)(scope, receive, send)
             return
@@ -194,7 +193,19 @@ class FakeGate:
         if step is not None and step.fault == "lost":
             await self._lose(scope, receive, send)
             return
+        if step is not None and step.delay_s:
+            await self.app(scope, receive, self._slow(send, step.delay_s))
+            return
         await self.app(scope, receive, send)
+
+    @staticmethod
+    def _slow(send, delay_s: float):
+        """Carry the request out at once, answer `delay_s` later (a client may give up before then)."""
+        async def delayed(message) -> None:
+            if message["type"] == "http.response.start":
+                await asyncio.sleep(delay_s)
+            await send(message)
+        return delayed
 
     async def _lose(self, scope, receive, send) -> None:
         """Carry the request out, then drop the connection in the middle of the response."""
