@@ -3,8 +3,8 @@
 Run from the repo root:  .venv/bin/python -m benchmarks.tracker_throughput [--writes 500] [--time-scale 1] [--kinds ...]
 
 For each tracker, in its own fake process (latency and the documented limits enforced):
-- baseline: one request per ticket, sequentially, straight through the adapter (no outbox), sleeping
-  for Retry-After whenever the fake says so;
+- baseline: one request per ticket, sequentially, straight through the adapter (no outbox, no pacing),
+  sleeping for Retry-After whenever the fake says so;
 - triage-tui: the same tickets queued in the tracker outbox (SQLite) and written by the TrackerDispatcher
   threads (`max_in_flight` per tracker, pacing and Retry-After honoured), every write leased, fenced,
   audited and recorded.
@@ -56,9 +56,9 @@ class FakeProcess:
         self.process.wait(10)
 
 
-def settings(kind: str, fake: FakeProcess, time_scale: float) -> dict:
+def settings(kind: str, fake: FakeProcess, time_scale: float, naive: bool = False) -> dict:
     extra = {"max_in_flight": IN_FLIGHT[kind], "timeout_s": 30.0}
-    if kind == "github":  # GitHub asks for serial writes at least 1 s apart: scaled like its limits
+    if kind == "github" and not naive:  # GitHub asks for serial writes at least 1 s apart: scaled like its limits
         extra["min_interval_s"] = 1.0 / time_scale
     return tracker_settings(kind, fake, **extra)
 
@@ -121,8 +121,8 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 url = f"sqlite:///{Path(tmp) / 'bench.db'}"
                 open_url(url)
-                config = make_config(url, trackers={"t": settings(kind, fake, args.time_scale)}, default="t",
-                                     lease_s=600, max_backoff_s=60.0)
+                config = make_config(url, trackers={"t": settings(kind, fake, args.time_scale, naive=True)},
+                                     default="t", lease_s=600, max_backoff_s=60.0)
                 base_s, base_limited = baseline(config, args.writes)
                 fake.stop()
                 fake = FakeProcess(kind, args.latency_ms, args.time_scale)  # fresh limit windows
