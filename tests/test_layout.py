@@ -49,3 +49,9 @@ def test_the_sandbox_speaks_http_only():
 def test_the_core_packages_do_not_reach_up_into_the_console():
     core = [p for p in modules() if p.relative_to(PACKAGE).parts[0] in ("store", "nylas", "classify", "ingest", "outbound")]
     assert offenders(core, ["triage_tui.console"]) == []
+
+
+def test_the_trackers_know_only_the_domain_and_the_config():
+    banned = ["triage_tui.store", "triage_tui.ingest", "triage_tui.outbound", "triage_tui.console",
+              "triage_tui.classify", "triage_tui.nylas", "triage_tui.sandbox", "peewee", "playhouse", "textual"]
+    assert offenders(modules("trackers"), banned) == []

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "init": "triage_tui.provision.init_command:init",
     "doctor": "triage_tui.provision.doctor_command:doctor",
     "accounts": "triage_tui.provision.accounts_command:accounts",
+    "tickets": "triage_tui.outbound.tracker_commands:tickets",
 }
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar, Union
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 APP_NAME = "triage-tui"
 CONFIG_ENV = "TRIAGE_TUI_CONFIG"
@@ -56,6 +56,8 @@ class InboxConfig(_Section):
     name: str = ""
     # A production mailbox: sends from it are refused while environment = "test".
     production: bool = False
+    # The named tracker this inbox's tickets go to; "" means [tracking] default_tracker.
+    tracker: str = ""
 
 
 class DatabaseConfig(_Section):
@@ -152,6 +154,110 @@ class ConsoleConfig(_Section):
     sla_minutes: dict[str, int] = {"critical": 30, "high": 120, "normal": 480, "low": 1440}
 
 
+_ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class _TrackerBase(_Section):
+    """Keys every tracker has: timeouts, pacing, and how long to look for a write that may have landed."""
+
+    timeout_s: float = Field(default=20.0, gt=0)
+    min_interval_s: float = Field(default=0.0, ge=0)
+    max_in_flight: int = Field(default=1, ge=1, le=16)
+    reconcile_grace_s: float = Field(default=30.0, ge=0)
+
+
+class LocalTracker(_TrackerBase):
+    """The store is the system of record: nothing leaves the machine."""
+
+    kind: Literal["local"]
+
+
+class GitHubTracker(_TrackerBase):
+    """GitHub Issues over REST; the token comes from the variable `token_env` names."""
+
+    kind: Literal["github"]
+    api_url: str = "https://api.github.com"
+    repo: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+    token_env: str = Field(default="GITHUB_TOKEN", pattern=_ENV_NAME)
+    labels: list[str] = ["triage-tui"]
+    category_label_prefix: str = "category:"
+    urgency_label_prefix: str = "urgency:"
+    assignees: list[str] = []
+    min_interval_s: float = Field(default=1.0, ge=0)
+    reconcile_grace_s: float = Field(default=10.0, ge=0)
+
+
+class JiraTracker(_TrackerBase):
+    """Jira Cloud REST v3; basic auth (email + API token) or a bearer token from the environment."""
+
+    kind: Literal["jira"]
+    base_url: str
+    browse_url: str = ""
+    project_key: str
+    issue_type: str = "Task"
+    email: str = ""
+    token_env: str = Field(default="JIRA_API_TOKEN", pattern=_ENV_NAME)
+    labels: list[str] = ["triage-tui"]
+    priorities: dict[str, str] = {}
+    done_status: str = ""
+    reopened_status: str = ""
+    reconcile_grace_s: float = Field(default=120.0, ge=0)
+
+
+class LinearTracker(_TrackerBase):
+    """Linear over GraphQL; a personal API key (or an OAuth token) from the environment."""
+
+    kind: Literal["linear"]
+    api_url: str = "https://api.linear.app/graphql"
+    team_id: str
+    token_env: str = Field(default="LINEAR_API_KEY", pattern=_ENV_NAME)
+    oauth: bool = False
+    label_ids: list[str] = []
+    priorities: dict[str, int] = {"critical": 1, "high": 2, "normal": 3, "low": 4}
+    done_state_id: str = ""
+    reopened_state_id: str = ""
+
+
+class ZendeskTracker(_TrackerBase):
+    """Zendesk Support tickets; an API token (with `email`) or an OAuth token from the environment."""
+
+    kind: Literal["zendesk"]
+    base_url: str
+    email: str = ""
+    token_env: str = Field(default="ZENDESK_API_TOKEN", pattern=_ENV_NAME)
+    oauth: bool = False
+    tags: list[str] = ["triage-tui"]
+    priorities: dict[str, str] = {"critical": "urgent", "high": "high", "normal": "normal", "low": "low"}
+    public_comments: bool = False
+    idempotency_window_s: float = Field(default=5400.0, gt=0, le=7200)
+
+
+class WebhookTracker(_TrackerBase):
+    """A JSON POST signed per Standard Webhooks; the whsec_ secret comes from the environment."""
+
+    kind: Literal["webhook"]
+    url: str
+    secret_env: str = Field(default="TRIAGE_TUI_TRACKER_WEBHOOK_SECRET", pattern=_ENV_NAME)
+
+
+TrackerConfig = Annotated[
+    Union[LocalTracker, GitHubTracker, JiraTracker, LinearTracker, ZendeskTracker, WebhookTracker],
+    Field(discriminator="kind"),
+]
+TRACKER_MODELS = (LocalTracker, GitHubTracker, JiraTracker, LinearTracker, ZendeskTracker, WebhookTracker)
+
+
+class TrackingConfig(_Section):
+    """Which tracker tickets go to by default, and how the tracker-write dispatcher behaves."""
+
+    default_tracker: str = "local"
+    link_template: str = ""
+    lease_s: int = Field(default=120, ge=5)
+    max_unknown_attempts: int = Field(default=5, ge=1)
+    max_backoff_s: float = Field(default=300.0, gt=0)
+    idle_s: float = Field(default=1.0, gt=0)
+
+
 class Config(_Section):
     """The whole config file."""
 
@@ -166,6 +272,18 @@ class Config(_Section):
     outbound: OutboundConfig = OutboundConfig()
     console: ConsoleConfig = ConsoleConfig()
     keymap: dict[str, str] = {}
+    tracking: TrackingConfig = TrackingConfig()
+    trackers: dict[str, TrackerConfig] = {}
+
+    @model_validator(mode="after")
+    def _trackers_exist(self) -> "Config":
+        names = {"local", *self.trackers}
+        wanted = [("tracking.default_tracker", self.tracking.default_tracker)]
+        wanted += [(f"inboxes.{i.grant_id}.tracker", i.tracker) for i in self.inboxes if i.tracker]
+        for key, name in wanted:
+            if name not in names:
+                raise ValueError(f"{key}: no tracker named {name!r} (defined: {', '.join(sorted(names))})")
+        return self
 
     @property
     def grant_ids(self) -> list[str]:
@@ -175,6 +293,19 @@ class Config(_Section):
     def inbox(self, grant_id: str) -> InboxConfig | None:
         """The configured inbox for a grant, or None when the grant is not ours."""
         return next((i for i in self.inboxes if i.grant_id == grant_id), None)
+
+    def tracker_name(self, grant_id: str) -> str:
+        """The tracker a grant's tickets go to: the inbox's own, else the default (routing by config only)."""
+        inbox = self.inbox(grant_id)
+        return (inbox.tracker if inbox and inbox.tracker else "") or self.tracking.default_tracker
+
+    def tracker(self, name: str):
+        """The named tracker's config; "local" needs no table."""
+        if name in self.trackers:
+            return self.trackers[name]
+        if name == "local":
+            return LocalTracker(kind="local")
+        raise KeyError(f"no tracker named {name!r}")
 
 
 def api_key() -> str:
@@ -231,7 +362,8 @@ def parse_toml_model(text: str, model: type[M], *, source: str, error: type[Exce
         key = ".".join(str(part) for part in first["loc"])
         line = _line_of(text, first["loc"])
         where = f"{source}:{line}" if line else source
-        raise error(f"{where}: {key}: {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise error(f"{where}: {key}: {message}" if key else f"{where}: {message}") from None
 
 
 def _read(path: Path) -> str:

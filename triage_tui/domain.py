@@ -352,3 +352,17 @@ class OutboxEntry(_Domain):
     sent_message_id: str = ""
     last_error: str = ""
     not_before: datetime | None = None
+
+
+
+_TRACKER_TYPES = {"TicketFacts", "TicketTracking", "TrackerLink", "TrackerOp", "TrackerProblem", "TrackerStatus",
+                  "TrackerWriteEntry", "TrackerWriteState"}
+
+
+def __getattr__(name: str):
+    """Tracker domain types live in domain_trackers.py (this file's size); import them from here."""
+    if name in _TRACKER_TYPES:
+        from triage_tui import domain_trackers
+
+        return getattr(domain_trackers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -107,16 +107,18 @@ def status(ctx: click.Context, as_json: bool) -> None:
     """Counts: messages, threads, pending suggestions, tickets, quarantined, outbox, stop switch, last sync."""
     from triage_tui.outbound.status import outbound_status
     from triage_tui.store.status import store_status
+    from triage_tui.store.tracker_queries import tracker_status
 
     config = load(ctx)
     _open(config)
     try:
         state = store_status()
         sending = outbound_status(config)
+        trackers = tracker_status(config)
     except Exception as exc:  # noqa: BLE001 - a dead database is one line, not a traceback
         fail(f"cannot read the database: {exc}")
     if as_json:
-        click.echo(json.dumps({**state.model_dump(mode="json"), **sending}, indent=2, sort_keys=True))
+        click.echo(json.dumps({**state.model_dump(mode="json"), **sending, **trackers}, indent=2, sort_keys=True))
         return
     switch = state.stop_switch
     lines = [
@@ -135,6 +137,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
     if sending["stop_switch_alert"]:
         lines.append(f"ALERT                {sending['stop_switch_alert']}")
     lines.append(f"sends waiting        {sending['outbox_waiting']}")
+    lines.append(f"tracker writes       {trackers['tracker_writes_pending']} pending, "
+                 f"{trackers['tracker_writes_failed']} failed or needing a human")
+    lines += [f"TRACKER              {line}" for line in trackers["tracker_problems"]]
     for sync in state.last_sync:
         when = f"{sync.last_sync_at:%Y-%m-%d %H:%M:%S} UTC" if sync.last_sync_at else "never"
         error = f" (last error: {sync.last_error})" if sync.last_error else ""

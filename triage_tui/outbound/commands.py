@@ -12,6 +12,7 @@ import click
 
 from triage_tui.cli import fail, load
 from triage_tui.config import Config
+from triage_tui.store.control import STOP_SWITCH as STOP_SWITCH_KEY
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
@@ -69,10 +70,12 @@ def _actor(config: Config, actor: str | None) -> str:
 @click.option("--reason", required=True, help="Why sends are paused (recorded in the audit trail).")
 @click.option("--for", "duration", default=None, help="Resume by itself after this long: 30m, 2h, 1h30m.")
 @click.option("--actor", default=None, help="Who is pausing (default: console.operator, then the login name).")
+@click.option("--trackers", is_flag=True,
+              help="Pause tracker writes only (GitHub, Jira...); customer mail is not affected.")
 @click.pass_context
-def pause(ctx: click.Context, reason: str, duration: str | None, actor: str | None) -> None:
+def pause(ctx: click.Context, reason: str, duration: str | None, actor: str | None, trackers: bool) -> None:
     """Turn the stop switch on: no send starts until `resume`. Nothing is deleted or cancelled."""
-    from triage_tui.store.control import set_stop_switch
+    from triage_tui.store.control import TRACKER_PAUSE, set_stop_switch
     from triage_tui.store.outbox import count_waiting
 
     config = load(ctx)
@@ -86,25 +89,40 @@ def pause(ctx: click.Context, reason: str, duration: str | None, actor: str | No
             fail(str(exc))
     _open(config)
     switch = set_stop_switch(True, actor=_actor(config, actor), reason=reason, until=until,
-                             tenant_id=config.tenant_id, environment=config.environment)
-    waiting = count_waiting()
+                             tenant_id=config.tenant_id, environment=config.environment,
+                             key=TRACKER_PAUSE if trackers else STOP_SWITCH_KEY)
     until_text = f" until {switch.until.isoformat(timespec='seconds')}" if switch.until else " until resumed"
+    if trackers:
+        click.echo(f"tracker writes PAUSED{until_text} (by {switch.actor}: {switch.reason}); "
+                   f"{_tracker_waiting()} tracker write(s) waiting; customer mail is not affected")
+        return
+    waiting = count_waiting()
     click.echo(f"stop switch ON{until_text} (by {switch.actor}: {switch.reason}); {waiting} send(s) waiting")
 
 
 @click.command()
 @click.option("--actor", default=None, help="Who is resuming (default: console.operator, then the login name).")
+@click.option("--trackers", is_flag=True, help="Resume tracker writes only (the stop switch stays as it is).")
 @click.pass_context
-def resume(ctx: click.Context, actor: str | None) -> None:
+def resume(ctx: click.Context, actor: str | None, trackers: bool) -> None:
     """Turn the stop switch off; prints how many waiting sends will now go."""
-    from triage_tui.store.control import set_stop_switch
+    from triage_tui.store.control import TRACKER_PAUSE, set_stop_switch
     from triage_tui.store.outbox import count_waiting
 
     config = load(ctx)
     _open(config)
     set_stop_switch(False, actor=_actor(config, actor), tenant_id=config.tenant_id,
-                    environment=config.environment)
+                    environment=config.environment, key=TRACKER_PAUSE if trackers else STOP_SWITCH_KEY)
+    if trackers:
+        click.echo(f"tracker writes resumed; {_tracker_waiting()} tracker write(s) will go")
+        return
     click.echo(f"stop switch OFF; {count_waiting()} send(s) will go")
+
+
+def _tracker_waiting() -> int:
+    from triage_tui.store.tracker_queries import count_pending
+
+    return count_pending()
 
 
 @click.group()

@@ -77,13 +77,17 @@ def banner(running) -> str:
               help="Recipients on this domain mark our mail as spam (message.complaint); repeatable.")
 @click.option("--fail-domain", "fail_domains", multiple=True,
               help="Sends to this domain are queued (202) and then fail (message.send_failed); repeatable.")
+@click.option("--tracker", "trackers", multiple=True,
+              type=click.Choice(["github", "jira", "linear", "zendesk", "webhook"]),
+              help="Also serve a fake ticket tracker of this kind on a free port; repeat for several.")
 def sandbox(host, port, api_key, grant_ids, emails, seed, messages, import_path, latency_ms,
             drip_per_min, rate_429, retry_after_s, rate_5xx, slow_ms, html_502_rate,
             duplicate_webhooks, id_churn_rate, domains, bounce_domains, reject_domains,
-            complaint_domains, fail_domains) -> None:
+            complaint_domains, fail_domains, trackers) -> None:
     """Run the bundled Nylas v3 compatible server with a seeded mailbox (HTTP on loopback)."""
     from triage_tui.cli import fail
     from triage_tui.sandbox.runner import SandboxStartError, start_sandbox
+    from triage_tui.sandbox.trackers.runner import config_snippet, start_tracker_fake
 
     faults = {"latency_ms": latency_ms, "rate_429": rate_429, "retry_after_s": retry_after_s,
               "rate_5xx": rate_5xx, "slow_ms": slow_ms, "html_502_rate": html_502_rate,
@@ -97,11 +101,19 @@ def sandbox(host, port, api_key, grant_ids, emails, seed, messages, import_path,
         delivery={"bounce_domains": list(bounce_domains), "reject_domains": list(reject_domains),
                   "complaint_domains": list(complaint_domains), "fail_domains": list(fail_domains)},
         faults={k: v for k, v in faults.items() if v is not None})
+    fakes = []
     try:
         running = start_sandbox(options, host=host, port=port, drip_per_min=drip_per_min)
+        fakes = [start_tracker_fake(kind, host=host) for kind in dict.fromkeys(trackers)]
     except (SandboxStartError, ValueError, OSError) as exc:
         fail(str(exc))
-    click.echo(banner(running))
+    stop_line = "\n\nPress Ctrl-C to stop."
+    click.echo(banner(running).removesuffix(stop_line))
+    for fake in fakes:
+        toml, env = config_snippet(fake)
+        click.echo("\n".join(["", f"Fake {fake.kind} tracker at {fake.url}:", *[f"  {line}" for line in env],
+                              *[f"  {line}" for line in toml]]))
+    click.echo(stop_line[1:])
     sys.stdout.flush()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
@@ -110,5 +122,7 @@ def sandbox(host, port, api_key, grant_ids, emails, seed, messages, import_path,
             pass
     except KeyboardInterrupt:
         pass
+    for fake in fakes:
+        fake.stop()
     running.stop()
     click.echo("sandbox stopped")

@@ -12,11 +12,13 @@ from triage_tui.store.models import ControlRow
 from triage_tui.store.text import db_safe, from_epoch, to_epoch
 
 STOP_SWITCH = "stop_switch"
+# Holds tracker writes only; customer mail is held by STOP_SWITCH alone, and neither holds the other.
+TRACKER_PAUSE = "tracker_pause"
 
 
-def read_stop_switch(now: float | None = None) -> StopSwitch:
-    """The stop switch as it stands; an expired pause reads as off."""
-    row = ControlRow.get_or_none(ControlRow.key == STOP_SWITCH)
+def read_stop_switch(now: float | None = None, *, key: str = STOP_SWITCH) -> StopSwitch:
+    """The stop switch (or another control row, by key) as it stands; an expired pause reads as off."""
+    row = ControlRow.get_or_none(ControlRow.key == key)
     if row is None or not row.on:
         return StopSwitch(on=False)
     now = time.time() if now is None else now
@@ -31,9 +33,9 @@ def read_stop_switch(now: float | None = None) -> StopSwitch:
     )
 
 
-def stop_switch_version() -> int:
+def stop_switch_version(*, key: str = STOP_SWITCH) -> int:
     """A counter that changes on every flip, for cheap change detection."""
-    row = ControlRow.get_or_none(ControlRow.key == STOP_SWITCH)
+    row = ControlRow.get_or_none(ControlRow.key == key)
     return row.version if row else 0
 
 
@@ -46,13 +48,14 @@ def set_stop_switch(
     tenant_id: str = "",
     environment: str = "",
     detail: dict | None = None,
+    key: str = STOP_SWITCH,
 ) -> StopSwitch:
-    """Flip the switch and write its audit row in one transaction; pausing deletes nothing."""
+    """Flip the switch (or the control row `key`) and write its audit row in one transaction; pausing deletes nothing."""
     if on and not reason.strip():
-        raise ValueError("a reason is required to turn the stop switch on")
+        raise ValueError(f"a reason is required to turn the {key.replace('_', ' ')} on")
     now = time.time()
     with write_transaction():
-        row = ControlRow.get_or_none(ControlRow.key == STOP_SWITCH)
+        row = ControlRow.get_or_none(ControlRow.key == key)
         version = (row.version if row else 0) + 1
         values = dict(
             on=on,
@@ -64,12 +67,12 @@ def set_stop_switch(
             updated_at=now,
         )
         if row is None:
-            ControlRow.create(key=STOP_SWITCH, **values)
+            ControlRow.create(key=key, **values)
         else:
-            ControlRow.update(**values).where(ControlRow.key == STOP_SWITCH).execute()
+            ControlRow.update(**values).where(ControlRow.key == key).execute()
         record_audit(
             AuditEvent(
-                action="stop_switch.on" if on else "stop_switch.off",
+                action=f"{key}.on" if on else f"{key}.off",
                 actor=actor,
                 at=datetime.fromtimestamp(now, tz=timezone.utc),
                 tenant_id=tenant_id,
@@ -77,4 +80,4 @@ def set_stop_switch(
                 detail={"reason": reason, "until": until.isoformat() if until else None, **(detail or {})},
             )
         )
-    return read_stop_switch(now)
+    return read_stop_switch(now, key=key)

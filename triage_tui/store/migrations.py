@@ -31,8 +31,17 @@ def _initial(db: Database) -> None:
     raise RuntimeError("version 1 is the initial schema; every store starts there or later")
 
 
+def _tracker_tables(db: Database) -> None:
+    from triage_tui.store.changes import install_triggers
+    from triage_tui.store.models import TrackerLinkRow, TrackerWriteRow
+
+    db.create_tables([TrackerWriteRow, TrackerLinkRow], safe=True)
+    install_triggers(db)
+
+
 MIGRATIONS: list[Migration] = [
     Migration("initial schema", _initial),
+    Migration("tracker writes and links", _tracker_tables),
 ]
 
 

@@ -307,6 +307,71 @@ class ReviewLease(BaseModel):
         table_name = "review_leases"
 
 
+class TrackerWriteRow(BaseModel):
+    """One write to an external tracker (create, comment, status), claimed like an outbox entry."""
+
+    id = AutoField()
+    command_result_id = CharField(unique=True)
+    dedupe_key = CharField(unique=True)
+    tracker = CharField()
+    kind = CharField()
+    op = CharField()
+    ticket_id = CharField()
+    tenant_id = CharField(default="")
+    environment = CharField(default="")
+    grant_id = CharField(default="")
+    thread_id = CharField(default="")
+    message_id = CharField(default="")
+    decision_id = CharField(default="")
+    payload = TextField(default="{}")
+    client_id = CharField(default="")
+    state = CharField(default="pending")
+    attempts = IntegerField(default=0)
+    unknown_attempts = IntegerField(default=0)
+    outcome_unknown = BooleanField(default=False)
+    lease_owner = CharField(default="")
+    lease_expires_at = DoubleField(null=True)
+    fencing_token = BigIntegerField(default=0)
+    not_before = DoubleField(null=True)
+    first_attempt_at = DoubleField(null=True)
+    last_sent_at = DoubleField(null=True)
+    done_at = DoubleField(null=True)
+    remote_id = CharField(default="")
+    last_error = TextField(default="")
+    error_kind = CharField(default="")
+    created_by = CharField(default="")
+    created_at = DoubleField()
+    updated_at = DoubleField()
+
+    class Meta:
+        table_name = "tracker_writes"
+        indexes = (
+            (("state", "not_before"), False),
+            (("ticket_id", "tracker", "id"), False),
+            (("tracker", "state", "id"), False),
+        )
+
+
+class TrackerLinkRow(BaseModel):
+    """Where a ticket lives in a tracker: its external key and URL (one per ticket and tracker)."""
+
+    ticket_id = CharField()
+    tracker = CharField()
+    kind = CharField()
+    external_id = CharField()
+    external_key = CharField()
+    url = TextField(default="")
+    command_result_id = CharField(default="")
+    tenant_id = CharField(default="")
+    grant_id = CharField(default="")
+    thread_id = CharField(default="")
+    created_at = DoubleField()
+
+    class Meta:
+        table_name = "tracker_links"
+        indexes = ((("ticket_id", "tracker"), True), (("grant_id", "thread_id"), False))
+
+
 ALL_TABLES = [
     Meta,
     MessageRow,
@@ -321,4 +386,6 @@ ALL_TABLES = [
     WebhookEventRow,
     WatermarkRow,
     ReviewLease,
+    TrackerWriteRow,
+    TrackerLinkRow,
 ]

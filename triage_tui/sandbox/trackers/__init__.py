@@ -1,0 +1,1 @@
+"""Fake ticket trackers (GitHub, Jira, Linear, Zendesk, a webhook receiver) on loopback, for tests and the demo."""

@@ -1,0 +1,1 @@
+"""Ticket trackers: the Tracker protocol and one module per tracker (create, comment, status over httpx)."""
