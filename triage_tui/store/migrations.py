@@ -31,8 +31,15 @@ def _initial(db: Database) -> None:
     raise RuntimeError("version 1 is the initial schema; every store starts there or later")
 
 
+def _newest_per_grant_index(db: Database) -> None:
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrate(SchemaMigrator.from_database(db).add_index("messages", ("grant_id", "received_at"), False))
+
+
 MIGRATIONS: list[Migration] = [
     Migration("initial schema", _initial),
+    Migration("index messages by grant and received_at (ingest lag)", _newest_per_grant_index),
 ]
 
 
