@@ -148,6 +148,13 @@ class ConsoleConfig(_Section):
     sla_minutes: dict[str, int] = {"critical": 30, "high": 120, "normal": 480, "low": 1440}
 
 
+class OpsConfig(_Section):
+    """How the services judge their own health (`status` exit codes, /readyz)."""
+
+    stale_sync_after_s: int = Field(default=900, ge=1)
+    nylas_timeout_s: float = Field(default=3.0, gt=0)
+
+
 class Config(_Section):
     """The whole config file."""
 
@@ -161,6 +168,7 @@ class Config(_Section):
     classifier: ClassifierConfig = ClassifierConfig()
     outbound: OutboundConfig = OutboundConfig()
     console: ConsoleConfig = ConsoleConfig()
+    ops: OpsConfig = OpsConfig()
     keymap: dict[str, str] = {}
 
     @property
