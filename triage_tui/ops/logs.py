@@ -142,10 +142,9 @@ def setup_logging(style: str = "text", level: str = "info", *, to_file: bool = F
     root.addHandler(handler)
     numeric = getattr(logging, level.upper())
     root.setLevel(numeric)
-    for name in QUIET_LIBRARIES:
-        logging.getLogger(name).setLevel(logging.DEBUG if numeric <= logging.DEBUG else logging.WARNING)
-    if to_file:
-        logging.captureWarnings(True)
+    for name in QUIET_LIBRARIES:  # never below WARNING: peewee's debug lines carry SQL parameters (bodies)
+        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
+    logging.captureWarnings(True)  # warnings too become one formatted line, never raw stderr
     return handler
 
 
