@@ -82,7 +82,7 @@ def load(ctx: click.Context) -> Config:
 
 def fail(message: str, *, code: int = 1) -> "NoReturn":  # noqa: F821
     """Print one clear line to stderr and exit non-zero."""
-    click.echo(f"triage-tui: {message}", err=True)
+    click.echo("triage-tui: " + " ".join(str(message).split()), err=True)  # driver errors span lines
     sys.exit(code)
 
 
