@@ -87,13 +87,14 @@ def test_services_log_to_stderr_and_the_console_to_a_file_in_the_state_dir(tmp_p
     setup_logging("json", "info")
     logging.getLogger("triage_tui.worker").info("worker started", extra={"owner": "w1"})
     assert json.loads(capsys.readouterr().err)["owner"] == "w1"
+    logging.captureWarnings(False)  # earlier tests' CLI runs left it on, with pytest's hook since restored
     assert CliRunner().invoke(main, ["--log-format", "json", "console", "--help"]).exit_code == 0
     path = default_log_file()
     assert path.is_relative_to(tmp_path / "state")
     logging.getLogger("triage_tui.console").warning("drawn over the screen?", extra=ids(grant_id="g-1"))
     import warnings
 
-    warnings.warn("a library complains")
+    warnings.showwarning("a library complains", UserWarning, __file__, 1)  # where warnings.warn ends
     assert capsys.readouterr().err == ""
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert [line["msg"] for line in lines][0] == "drawn over the screen?"

@@ -1,8 +1,11 @@
-"""Production-shaped: a `worker --metrics-port` and a `webhook` receiver as real processes on the sandbox.
+"""Production-shaped: `worker --metrics-port` processes and a `webhook` receiver on the sandbox.
+
+Two workers on PostgreSQL (the team setup: several workers on one host), one on SQLite.
 
 Signed, duplicate, forged and oversized webhooks, a poison message, a send that fails once: then
-both /metrics pages are scraped and every counter is checked against the store's own counts, and
-both processes' logs are scanned for the secrets and message bodies they were given.
+every /metrics page is scraped, each worker's counters are its own (per-process ports) and their
+sums match the store's own counts; every process's output is scanned for the secrets and message
+bodies it was given.
 """
 
 from __future__ import annotations
@@ -61,8 +64,8 @@ def _config_file(tmp_path, sandbox, db_url: str, receiver_port: int) -> Path:
 class Service:
     """A `triage-tui` command in its own process, its output in files (a full pipe would stall it)."""
 
-    def __init__(self, config: Path, *args: str, env: dict) -> None:
-        self.out, self.err = config.parent / f"{args[0]}.out", config.parent / f"{args[0]}.err"
+    def __init__(self, config: Path, name: str, *args: str, env: dict) -> None:
+        self.out, self.err = config.parent / f"{name}.out", config.parent / f"{name}.err"
         command = [sys.executable, "-m", "triage_tui.cli", "--config", str(config), "--log-format", "json",
                    "--log-level", "debug", *args]
         with self.out.open("w") as out, self.err.open("w") as err:
@@ -88,18 +91,21 @@ def test_metrics_of_a_worker_and_a_receiver_match_the_store(db, db_url, make_san
         {"method": "GET", "path": "/messages/poison-1", "status": 400, "count": 50},
         {"method": "POST", "path": "/messages/send", "status": 503, "retry_after": 0.2, "count": 1},
     ])
-    rx_port, metrics_port = free_port(), free_port()
+    rx_port = free_port()
+    ports = [free_port() for _ in range(1 if is_sqlite(db) else 2)]
     path = _config_file(tmp_path, sandbox, db_url, rx_port)
     if is_sqlite(db):
         db.close()
     secrets = {"NYLAS_API_KEY": API_KEY, "NYLAS_WEBHOOK_SECRET": SECRET, "PGPASSWORD": DB_PASSWORD}
-    receiver = Service(path, "webhook", env=secrets)
-    worker = Service(path, "worker", "--metrics-port", str(metrics_port), env=secrets)
-    rx, wk = f"http://127.0.0.1:{rx_port}", f"http://127.0.0.1:{metrics_port}"
+    receiver = Service(path, "receiver", "webhook", env=secrets)
+    workers = [Service(path, f"worker{i}", "worker", "--metrics-port", str(port), env=secrets)
+               for i, port in enumerate(ports)]
+    rx, wks = f"http://127.0.0.1:{rx_port}", [f"http://127.0.0.1:{port}" for port in ports]
     try:
-        for base in (rx, wk):
+        for base in (rx, *wks):
             wait_for(lambda: (r := get(f"{base}/readyz")) is not None and r.status_code == 200, what=f"{base}/readyz")
-        assert get(f"{wk}/healthz").json()["status"] == "alive"
+        alive = [get(f"{base}/healthz").json() for base in wks]
+        assert {a["status"] for a in alive} == {"alive"} and len({a["pid"] for a in alive}) == len(wks)
         known = sorted(sandbox.truth())[:6]
         posts = [_signed(f"ev-{i}", sandbox.grant_id, mid) for i, mid in enumerate(known)]
         posts += [_signed("ev-marked", sandbox.grant_id, marked["id"]), _signed("ev-poison", sandbox.grant_id, "poison-1")]
@@ -129,51 +135,53 @@ def test_metrics_of_a_worker_and_a_receiver_match_the_store(db, db_url, make_san
         grant = sandbox.grant_id
         ingested = sum(n for state, n in by_state.items() if state != "quarantined") - 1  # `original` was stored by hand
 
-        def counted():  # each counter moves just after its commit: wait for the last of them
-            page = scrape(wk)
-            done = (value(page, "triage_messages_ingested_total", grant_id=grant) >= ingested
-                    and value(page, "triage_messages_quarantined_total", grant_id=grant) >= 1
-                    and value(page, "triage_sends_total", kind="reply") >= 1)
-            return page if done else None
+        def summed(pages: list, name: str, **labels) -> float:
+            return sum(value(page, name, **labels) for page in pages)
 
-        worker_page = wait_for(counted, timeout=10, what="the worker's counters")
+        def counted():  # each counter moves just after its commit: wait for the last of them
+            pages = [scrape(base) for base in wks]
+            done = (summed(pages, "triage_messages_ingested_total", grant_id=grant) >= ingested
+                    and summed(pages, "triage_messages_quarantined_total", grant_id=grant) >= 1
+                    and summed(pages, "triage_sends_total", kind="reply") >= 1)
+            return pages if done else None
+
+        pages = wait_for(counted, timeout=10, what="the workers' counters")
         receiver_page = scrape(rx)
-        # worker: process counters against the store's own counts
-        assert value(worker_page, "triage_messages_ingested_total", grant_id=grant) == ingested > 0
-        assert value(worker_page, "triage_messages_quarantined_total", grant_id=grant) == by_state["quarantined"] == 1
+        # workers: each process counts its own work; together they match the store's own counts
+        assert summed(pages, "triage_messages_ingested_total", grant_id=grant) == ingested > 0
+        assert summed(pages, "triage_messages_quarantined_total", grant_id=grant) == by_state["quarantined"] == 1
         absorbed = sum(json.loads(a.detail).get("count", 1) for a in AuditRow.select().where(
             AuditRow.action == "ingest.duplicate"))
-        assert value(worker_page, "triage_messages_duplicates_total", grant_id=grant) == absorbed >= 7
+        assert summed(pages, "triage_messages_duplicates_total", grant_id=grant) == absorbed >= 7
         failed_sends = AuditRow.select().where(AuditRow.action == "outbox.send_failed").count()
-        assert value(worker_page, "triage_send_failures_total", kind="reply", outcome="retry") == failed_sends == 1
-        assert value(worker_page, "triage_sends_total", kind="reply") == 1
-        classified = value(worker_page, "triage_classifier_latency_seconds_count", classifier="chain")
+        assert summed(pages, "triage_send_failures_total", kind="reply", outcome="retry") == failed_sends == 1
+        assert summed(pages, "triage_sends_total", kind="reply") == 1
+        classified = summed(pages, "triage_classifier_latency_seconds_count", classifier="chain")
         assert classified == MessageRow.select().where(MessageRow.classification_version != "").count()
-        # worker: store gauges against the store
+        # every process reads the same store gauges
         waiting = MessageRow.select().where(MessageRow.state.in_(["new", "needs_human"])).count()
-        assert total(worker_page, "triage_messages_waiting") == waiting > 0
-        assert value(worker_page, "triage_outbox_entries", kind="reply", state="sent") == 1
-        assert value(worker_page, "triage_stop_switch_on") == 0 and value(worker_page, "triage_store_up") == 1
-        assert value(worker_page, "triage_last_poll_age_seconds", grant_id=grant) < 30
-        assert 0 <= value(worker_page, "triage_ingest_lag_seconds", grant_id=grant) < float("inf")
+        for page in (*pages, receiver_page):
+            assert total(page, "triage_messages_waiting") == waiting > 0
+            assert value(page, "triage_outbox_entries", kind="reply", state="sent") == 1
+            assert value(page, "triage_stop_switch_on") == 0 and value(page, "triage_store_up") == 1
+            assert value(page, "triage_last_poll_age_seconds", grant_id=grant) < 60
+            assert 0 <= value(page, "triage_ingest_lag_seconds", grant_id=grant) < float("inf")
         # receiver: outcomes against the stored events and the traffic sent
         events = WebhookEventRow.select().count()
         assert value(receiver_page, "triage_webhook_requests_total", outcome="accepted") == events == 8
         assert value(receiver_page, "triage_webhook_requests_total", outcome="duplicate") == 2
         assert value(receiver_page, "triage_webhook_requests_total", outcome="forged") == 3
         assert value(receiver_page, "triage_webhook_requests_total", outcome="too_large") == 1
-        assert total(receiver_page, "triage_messages_waiting") == waiting
     finally:
-        worker_out, worker_err = worker.stop()
-        receiver_out, receiver_err = receiver.stop()
-    for text in (worker_out, worker_err, receiver_out, receiver_err):
+        outputs = [service.stop() for service in (*workers, receiver)]
+    for text in (text for pair in outputs for text in pair):
         for secret in (API_KEY, SECRET, DB_PASSWORD, "BODYMARKER", "REPLYMARKER", "private"):
             assert secret not in text, f"{secret!r} reached the output"
-    _check_logs(worker_err, receiver_err, entry.command_result_id, grant)
+    _check_logs([err for _out, err in outputs[:-1]], outputs[-1][1], entry.command_result_id, grant)
 
 
-def _check_logs(worker_log: str, receiver_log: str, command_result_id: str, grant: str) -> None:
-    lines = [json.loads(line) for line in worker_log.splitlines()]  # every line is one JSON event
+def _check_logs(worker_logs: list[str], receiver_log: str, command_result_id: str, grant: str) -> None:
+    lines = [json.loads(line) for log in worker_logs for line in log.splitlines()]  # each line is one JSON event
     assert lines and all({"ts", "level", "logger", "msg"} <= set(line) for line in lines)
     quarantine = [line for line in lines if line["msg"] == "message quarantined"]
     assert [(q["grant_id"], q["message_id"]) for q in quarantine] == [(grant, "poison-1")]
