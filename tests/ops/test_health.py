@@ -93,3 +93,18 @@ def test_status_exit_codes_healthy_degraded_down(tmp_path, db_url, rebind):
     code, result = status_of(tmp_path, dead)
     assert code == 2 and json.loads(result.stdout)["health"]["status"] == "down"
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("triage-tui: ")
+
+
+def test_a_worker_whose_metrics_port_is_taken_stops_with_one_line_instead_of_sharing_it(tmp_path, db_url, rebind):
+    path = tmp_path / "config.toml"
+    path.write_text(f'[nylas]\napi_uri = "http://127.0.0.1:{closed_port()}"\n'
+                    f'[[inboxes]]\ngrant_id = "g1"\nemail = "s@x.example"\n[database]\nurl = "{db_url}"\n')
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["--config", str(path), "worker", "--metrics-port", str(port)],
+                                    env={"NYLAS_API_KEY": "k"})
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"triage-tui: cannot serve metrics on 127.0.0.1:{port}: Address already in use (give each worker its own port)"]
