@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from peewee import fn
+from peewee import Case, fn
 
 from triage_tui.domain import MessageState
 from triage_tui.store.control import STOP_SWITCH
@@ -53,17 +53,15 @@ def last_successful_sync() -> dict[str, float | None]:
 
 
 def waiting_by_urgency(now: float, sla_s: dict[str, float]) -> dict[str, Waiting]:
-    """urgency -> the messages waiting for a human (new or needs_human) at that urgency."""
-    waiting: dict[str, Waiting] = {}
-    for urgency, rank in URGENCY_RANKS.items():
-        where = (MessageRow.state.in_(_OPEN), MessageRow.urgency_rank == rank)
-        count, oldest = MessageRow.select(fn.COUNT(MessageRow.id), fn.MIN(MessageRow.received_at)).where(
-            *where).tuples().get()
-        over = 0
-        if count and urgency in sla_s and oldest is not None and oldest < now - sla_s[urgency]:
-            over = MessageRow.select().where(*where, MessageRow.received_at < now - sla_s[urgency]).count()
-        waiting[urgency] = Waiting(int(count or 0), oldest, over)
-    return waiting
+    """urgency -> the messages waiting for a human (new or needs_human): one pass over the queue index."""
+    cutoff = Case(MessageRow.urgency_rank,
+                  [(rank, now - sla_s[urgency]) for urgency, rank in URGENCY_RANKS.items() if urgency in sla_s],
+                  None)
+    over = fn.SUM(Case(None, [(MessageRow.received_at < cutoff, 1)], 0))
+    query = (MessageRow.select(MessageRow.urgency_rank, fn.COUNT(MessageRow.id), fn.MIN(MessageRow.received_at), over)
+             .where(MessageRow.state.in_(_OPEN)).group_by(MessageRow.urgency_rank))
+    found = {rank: Waiting(int(count), oldest, int(late or 0)) for rank, count, oldest, late in query.tuples()}
+    return {urgency: found.get(rank, Waiting(0, None, 0)) for urgency, rank in URGENCY_RANKS.items()}
 
 
 def decisions_by_kind() -> dict[str, int]:
