@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import time
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 
@@ -56,3 +59,13 @@ def total(samples: dict, name: str, **labels) -> float:
     """The sum of every sample of `name` whose labels include `labels`."""
     return sum(v for (n, pairs), v in samples.items()
                if n == name and all(dict(pairs).get(k) == w for k, w in labels.items()))
+
+
+def required_tool(name: str, package: str) -> str:
+    """The path of a command-line tool; skipped where it is missing, but a failure in CI (CI=true)."""
+    found = shutil.which(name)
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is missing in CI: .ci/run installs Debian's {package} package")
+        pytest.skip(f"{name} not installed (apt-get install {package})")
+    return found

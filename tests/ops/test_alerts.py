@@ -6,31 +6,19 @@ fails instead of skipping.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
+from tests.ops.helpers import required_tool
 from triage_tui.ops.collector import STORE_METRICS
 from triage_tui.ops.metrics import metrics
 
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
 
 
-def promtool() -> str:
-    found = shutil.which("promtool")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("promtool is missing in CI: .ci/run installs Debian's prometheus package")
-        pytest.skip("promtool not installed (apt-get install prometheus)")
-    return found
-
-
 def test_the_rules_and_scrape_config_are_valid_and_every_alert_is_unit_tested():
-    tool = promtool()
+    tool = required_tool("promtool", "prometheus")
     checked = subprocess.run([tool, "check", "rules", str(RULES / "alerts.yml")], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     config = subprocess.run([tool, "check", "config", str(RULES / "prometheus.yml")], capture_output=True, text=True)

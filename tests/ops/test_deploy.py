@@ -6,17 +6,15 @@ systemd-analyze and fails instead of skipping when it is missing.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
-from triage_tui.config import WEBHOOK_SECRET_ENV, API_KEY_ENV, parse_config
+from tests.ops.helpers import required_tool
+from triage_tui.config import API_KEY_ENV, WEBHOOK_SECRET_ENV, parse_config
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -27,17 +25,8 @@ DOCKERFILE_KEYWORDS = {"FROM", "RUN", "CMD", "LABEL", "EXPOSE", "ENV", "ADD", "C
                        "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL"}
 
 
-def systemd_analyze() -> str:
-    found = shutil.which("systemd-analyze")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("systemd-analyze is missing in CI: .ci/run installs Debian's systemd package")
-        pytest.skip("systemd-analyze not installed (apt-get install systemd)")
-    return found
-
-
 def test_systemd_units_verify_and_are_hardened(tmp_path):
-    tool = systemd_analyze()
+    tool = required_tool("systemd-analyze", "systemd")
     binary = Path(sys.executable).with_name("triage-tui")
     assert binary.exists(), "install the project first (pip install -e .)"
     units = []
