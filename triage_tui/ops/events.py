@@ -1,7 +1,8 @@
 """One call per operational event: count it and, where a person should see it, log one line with its ids.
 
 Ingest, outbound and the receiver call these in one line each, so their own code stays about
-their work. Phase B adds its events here the same way (see `tracker_write_failed` in the docs).
+their work. A new event is a function here plus its counter in `ops.metrics.Metrics`
+(deploy/README.md, "Adding a metric").
 """
 
 from __future__ import annotations
