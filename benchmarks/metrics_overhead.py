@@ -8,7 +8,8 @@ Each run syncs the whole sandbox mailbox into a fresh SQLite file in its own chi
 - instrumented: the shipped code, nothing served;
 - served:       the shipped code plus the worker's /metrics server, scraped from this process every
                 --scrape-every seconds (Prometheus scrapes every 15 s by default: 1 s is 15x that).
-Runs are interleaved; the median rate of each variant is compared with bare. Goal: served costs < 5 %.
+Runs are interleaved; the median rate of each variant is compared with bare, and so is the median
+CPU time per message (less sensitive to other load on the machine). Goal: served costs < 5 %.
 With --scrape-store N it also times one /metrics scrape of a store of N messages.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -50,12 +52,18 @@ def phase(variant: str, api_uri: str, db_path: str, port: int) -> dict:
 
         server = OpsServer(config, "127.0.0.1", port).start()
     classifier = build_default_classifier(config)
-    started = time.monotonic()
+    cpu, started = _cpu(), time.monotonic()
     report = sync_once(config, gateway=Gateway(config.nylas, API_KEY), classifier=classifier)
-    seconds = time.monotonic() - started
+    seconds, cpu_s = time.monotonic() - started, _cpu() - cpu
     if server is not None:
         server.stop()
-    return {"messages": report.stored, "seconds": seconds}
+    return {"messages": report.stored, "seconds": seconds, "cpu_s": cpu_s}
+
+
+def _cpu() -> float:
+    """CPU seconds of this process so far (every thread: ingest, the metrics server, its scrapes)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _no_metrics(db) -> None:
@@ -153,9 +161,12 @@ def main() -> None:
             extra = f"  ({scrapes} scrapes, median {statistics.median(r['scrape_ms'] for r in results[variant]):.1f} ms)"
         rates = ", ".join(f"{r['messages'] / r['seconds']:.0f}" for r in results[variant])
         print(f"{variant:13} median {rate[variant]:7.1f} msg/s  [{rates}]{extra}")
+    cpu = {v: statistics.median(r["cpu_s"] / r["messages"] for r in results[v]) for v in VARIANTS}
     for variant in ("instrumented", "served"):
         cost = rate["bare"] / rate[variant] - 1
-        print(f"{variant} / bare throughput: {rate[variant] / rate['bare']:.3f}  (cost {cost * 100:+.1f} %, goal < 5 %)")
+        print(f"{variant} / bare throughput: {rate[variant] / rate['bare']:.3f}  (cost {cost * 100:+.1f} %, goal < 5 %); "
+              f"CPU per message {cpu[variant] * 1000:.3f} ms vs {cpu['bare'] * 1000:.3f} ms "
+              f"(cost {(cpu[variant] / cpu['bare'] - 1) * 100:+.1f} %)")
     if args.scrape_store:
         scrape_big_store(args.scrape_store)
 
