@@ -1,7 +1,7 @@
 """What metrics cost ingest: the same sync with no metrics at all, instrumented, and served + scraped.
 
 Run by hand:  python -m benchmarks.metrics_overhead [--messages 2000] [--runs 3] [--scrape-every 1.0]
-              [--scrape-store 100000]
+              [--scrape-store 1000000 [--waiting 1000]]   (--runs 0: only the big-store scrape)
 
 Each run syncs the whole sandbox mailbox into a fresh SQLite file in its own child process:
 - bare:         ops.events calls replaced by no-ops and the lag index dropped (no metrics at all);
@@ -105,9 +105,13 @@ def _scrape(child: subprocess.Popen, port: int, every: float, times: list[float]
             time.sleep(max(0.0, every - (time.perf_counter() - started)))
 
 
-def scrape_big_store(size: int) -> None:
-    """Median time of one /metrics scrape on a store of `size` messages (a quarter of them waiting)."""
+def scrape_big_store(size: int, waiting: int) -> None:
+    """Median time of one /metrics scrape on a store of `size` messages, `waiting` of them in the queue."""
+    import warnings
+
     from starlette.applications import Starlette
+
+    warnings.simplefilter("ignore")  # the TestClient-over-httpx deprecation notice
     from starlette.testclient import TestClient
 
     from tests.store.factories import make_messages
@@ -117,9 +121,10 @@ def scrape_big_store(size: int) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         open_url(f"sqlite:///{tmp}/big.db")
-        for start in range(0, size, 100_000):
-            count = min(100_000, size - start)
-            make_messages(count, start=start, state="new" if start % 400_000 == 0 else "ticket")
+        handled = size - waiting
+        for start in range(0, handled, 100_000):
+            make_messages(min(100_000, handled - start), start=start, state="ticket")
+        make_messages(waiting, start=handled, state="new")
         config = Config(inboxes=[InboxConfig(grant_id="grant-1", email="a@x.example")])
         client = TestClient(Starlette(routes=ops_routes(config)))
         times = []
@@ -127,7 +132,8 @@ def scrape_big_store(size: int) -> None:
             started = time.perf_counter()
             assert client.get("/metrics").status_code == 200
             times.append(time.perf_counter() - started)
-        print(f"one /metrics scrape of a {size:,}-message store: median {statistics.median(times) * 1000:.1f} ms")
+        print(f"one /metrics scrape of a {size:,}-message store with {waiting:,} waiting: "
+              f"median {statistics.median(times) * 1000:.1f} ms")
 
 
 def main() -> None:
@@ -136,11 +142,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--scrape-every", type=float, default=1.0)
     parser.add_argument("--scrape-store", type=int, default=0, help="also time a scrape of a store this big")
+    parser.add_argument("--waiting", type=int, default=1000, help="messages waiting in that store's queue")
     parser.add_argument("--phase", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
         variant, api_uri, db_path, port = args.phase
         print(json.dumps(phase(variant, api_uri, db_path, int(port))))
+        return
+    if args.runs < 1:  # only the scrape of a big store
+        scrape_big_store(args.scrape_store, args.waiting)
         return
     sandbox = SandboxProcess(args.messages)
     tmp = Path(tempfile.mkdtemp(prefix="triage-metrics-bench-"))
@@ -168,7 +178,7 @@ def main() -> None:
               f"CPU per message {cpu[variant] * 1000:.3f} ms vs {cpu['bare'] * 1000:.3f} ms "
               f"(cost {(cpu[variant] / cpu['bare'] - 1) * 100:+.1f} %)")
     if args.scrape_store:
-        scrape_big_store(args.scrape_store)
+        scrape_big_store(args.scrape_store, args.waiting)
 
 
 if __name__ == "__main__":
