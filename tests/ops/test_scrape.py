@@ -157,7 +157,9 @@ def test_metrics_of_a_worker_and_a_receiver_match_the_store(db, db_url, make_san
         assert summed(pages, "triage_send_failures_total", kind="reply", outcome="retry") == failed_sends == 1
         assert summed(pages, "triage_sends_total", kind="reply") == 1
         classified = summed(pages, "triage_classifier_latency_seconds_count", classifier="chain")
-        assert classified == MessageRow.select().where(MessageRow.classification_version != "").count()
+        suggested = MessageRow.select().where(MessageRow.classification_version != "").count()
+        # two workers may both classify a message before one of them stores it (the other absorbs it)
+        assert classified == suggested if len(wks) == 1 else classified >= suggested > 0
         # every process reads the same store gauges
         waiting = MessageRow.select().where(MessageRow.state.in_(["new", "needs_human"])).count()
         for page in (*pages, receiver_page):
