@@ -27,6 +27,8 @@ COMMANDS: dict[str, str] = {
     "accounts": "triage_tui.provision.accounts_command:accounts",
     "tickets": "triage_tui.outbound.tracker_commands:tickets",
 }
+# commands that draw a screen: they log to a file, never to the terminal
+SCREEN_COMMANDS = {None, "console", "demo"}
 
 
 class LazyGroup(click.Group):
@@ -51,12 +53,21 @@ class LazyGroup(click.Group):
     default=None,
     help="Config file (default: $TRIAGE_TUI_CONFIG, then the user config dir).",
 )
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              envvar="TRIAGE_TUI_LOG_FORMAT", help="One line per event: logfmt text, or JSON for log shippers.")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
+              show_default=True, envvar="TRIAGE_TUI_LOG_LEVEL", help="The least severe level logged.")
+@click.option("--log-file", type=click.Path(dir_okay=False), default=None, envvar="TRIAGE_TUI_LOG_FILE",
+              help="Log to this file (default: stderr; the console logs to the user state dir).")
 @click.version_option(__version__, prog_name="triage-tui")
 @click.pass_context
-def main(ctx: click.Context, config_file: str | None) -> None:
+def main(ctx: click.Context, config_file: str | None, log_format: str, log_level: str, log_file: str | None) -> None:
     """Triage the mail that reaches a Nylas Agent Account, from the terminal."""
+    from triage_tui.ops.logs import setup_logging
+
     ctx.ensure_object(dict)
     ctx.obj["config_file"] = config_file
+    setup_logging(log_format, log_level, to_file=ctx.invoked_subcommand in SCREEN_COMMANDS, file=log_file)
     if ctx.invoked_subcommand is None:
         if "console" in COMMANDS:
             ctx.invoke(main.get_command(ctx, "console"))
@@ -75,7 +86,7 @@ def load(ctx: click.Context) -> Config:
 
 def fail(message: str, *, code: int = 1) -> "NoReturn":  # noqa: F821
     """Print one clear line to stderr and exit non-zero."""
-    click.echo(f"triage-tui: {message}", err=True)
+    click.echo("triage-tui: " + " ".join(str(message).split()), err=True)  # driver errors span lines
     sys.exit(code)
 
 

@@ -258,6 +258,13 @@ class TrackingConfig(_Section):
     idle_s: float = Field(default=1.0, gt=0)
 
 
+class OpsConfig(_Section):
+    """How the services judge their own health (`status` exit codes, /readyz)."""
+
+    stale_sync_after_s: int = Field(default=900, ge=1)
+    nylas_timeout_s: float = Field(default=3.0, gt=0)
+
+
 class Config(_Section):
     """The whole config file."""
 
@@ -271,6 +278,7 @@ class Config(_Section):
     classifier: ClassifierConfig = ClassifierConfig()
     outbound: OutboundConfig = OutboundConfig()
     console: ConsoleConfig = ConsoleConfig()
+    ops: OpsConfig = OpsConfig()
     keymap: dict[str, str] = {}
     tracking: TrackingConfig = TrackingConfig()
     trackers: dict[str, TrackerConfig] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import signal
@@ -13,22 +14,50 @@ from peewee import DatabaseError
 
 from triage_tui.cli import fail, load
 from triage_tui.config import Config, webhook_secrets
+from triage_tui.ops.logs import redact
 from triage_tui.store.db import StoreError, open_database
 
+log = logging.getLogger("triage_tui.worker")
 
-def _open(config: Config) -> None:
+def _open(config: Config, *, code: int = 1, as_json: bool = False) -> None:
     try:
         open_database(config.database)
     except StoreError as exc:
-        fail(str(exc))
+        _down(str(exc), code, as_json)
     except (OSError, DatabaseError) as exc:
-        fail(f"cannot open the database at {config.database.resolved_url()}: {exc}")
+        _down(f"cannot open the database at {redact(config.database.resolved_url())}: {exc}", code, as_json)
+
+
+def _down(message: str, code: int, as_json: bool) -> None:
+    """One line on stderr (and, for scripts, the health as JSON on stdout), then exit `code`."""
+    if as_json:
+        from triage_tui.ops.health import down
+
+        click.echo(json.dumps({"health": down(message).as_dict()}, indent=2))
+    fail(message, code=code)
+
+
+def _serve_metrics(config: Config, host: str, port: int | None):
+    """The worker's /metrics, /healthz and /readyz on host:port (None: not served)."""
+    if port is None:
+        return None
+    from triage_tui.ops.http import OpsServer
+
+    try:
+        server = OpsServer(config, host, port).start()
+    except OSError as exc:
+        fail(f"cannot serve metrics on {host}:{port}: {exc.strerror or exc} (give each worker its own port)")
+    log.info("metrics served", extra={"url": f"http://{host}:{server.port}/metrics"})
+    return server
 
 
 @click.command()
 @click.option("--once", is_flag=True, help="Sync everything available (poll, webhook events, classify), then exit.")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="Serve /metrics, /healthz and /readyz on this port (one port per worker process).")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address for --metrics-port.")
 @click.pass_context
-def worker(ctx: click.Context, once: bool) -> None:
+def worker(ctx: click.Context, once: bool, metrics_port: int | None, metrics_host: str) -> None:
     """Headless ingest: poll every inbox, drain webhook events, classify; while running, send approved replies."""
     from triage_tui.ingest.runner import BackgroundWorker, SyncError, build_gateway, sync_once
 
@@ -37,16 +66,21 @@ def worker(ctx: click.Context, once: bool) -> None:
         fail("no [[inboxes]] configured: add one with its grant_id and email", code=2)
     _open(config)
     if once:
+        server = _serve_metrics(config, metrics_host, metrics_port)
         try:
             report = sync_once(config)
         except SyncError as exc:
             fail(str(exc))
+        finally:
+            if server is not None:
+                server.stop()
         click.echo(report.summary())
         return
     try:
         build_gateway(config)
     except SyncError as exc:
         fail(str(exc))
+    server = _serve_metrics(config, metrics_host, metrics_port)
     from triage_tui.outbound.dispatcher import dispatch_task
 
     owner = f"worker-{socket.gethostname()}-{os.getpid()}"
@@ -54,18 +88,16 @@ def worker(ctx: click.Context, once: bool) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     runner.start()
-    click.echo(f"triage-tui worker: polling {len(config.inboxes)} inbox(es) every "
-               f"{config.worker.poll_interval_s:g}s; Ctrl-C stops")
-    last = None
+    log.info("worker started", extra={"inboxes": len(config.inboxes), "poll_interval_s": config.worker.poll_interval_s,
+                                      "owner": owner})
     try:
-        while not stop.wait(2.0):
-            progress = runner.progress()
-            if progress.last_error and progress.last_error != last:
-                click.echo(f"triage-tui worker: {progress.last_error}", err=True)
-            last = progress.last_error
+        stop.wait()  # the runner logs every failed cycle itself
     except KeyboardInterrupt:
         pass
     runner.stop()
+    if server is not None:
+        server.stop()
+    log.info("worker stopped", extra={"owner": owner})
 
 
 @click.command()
@@ -89,13 +121,13 @@ def webhook(ctx: click.Context, host: str | None, port: int | None, challenge_on
     _open(config)
     host = host or config.webhook.host
     port = config.webhook.port if port is None else port
-    click.echo(f"triage-tui webhook: listening on http://{host}:{port}{PATH}")
+    log.info("webhook receiver listening", extra={"url": f"http://{host}:{port}{PATH}", "metrics": "/metrics"})
     if challenge_only:
         click.echo("triage-tui webhook: answering challenges only; every notification is refused (401, Nylas "
                    "retries it) until you restart with NYLAS_WEBHOOK_SECRET set")
     try:
         uvicorn.run(build_app(config, secrets=secrets), host=host, port=port, log_level="warning",
-                    access_log=False)
+                    access_log=False, log_config=None)
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc}")
 
@@ -104,22 +136,25 @@ def webhook(ctx: click.Context, host: str | None, port: int | None, challenge_on
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
-    """Counts: messages, threads, pending suggestions, tickets, quarantined, outbox, stop switch, last sync."""
+    """Counts, stop switch, last sync and health; exits 0 healthy, 1 degraded, 2 down (see the README)."""
+    from triage_tui.ops.health import DOWN, store_health
     from triage_tui.outbound.status import outbound_status
     from triage_tui.store.status import store_status
     from triage_tui.store.tracker_queries import tracker_status
 
     config = load(ctx)
-    _open(config)
+    _open(config, code=DOWN, as_json=as_json)
     try:
         state = store_status()
         sending = outbound_status(config)
         trackers = tracker_status(config)
     except Exception as exc:  # noqa: BLE001 - a dead database is one line, not a traceback
-        fail(f"cannot read the database: {exc}")
+        _down(f"cannot read the database: {exc}", DOWN, as_json)
+    health = store_health(config, state, sending)
     if as_json:
-        click.echo(json.dumps({**state.model_dump(mode="json"), **sending, **trackers}, indent=2, sort_keys=True))
-        return
+        click.echo(json.dumps({**state.model_dump(mode="json"), **sending, **trackers, "health": health.as_dict()},
+                              indent=2, sort_keys=True))
+        ctx.exit(health.exit_code)
     switch = state.stop_switch
     lines = [
         f"environment          {config.environment}",
@@ -146,4 +181,6 @@ def status(ctx: click.Context, as_json: bool) -> None:
         lines.append(f"last sync {sync.grant_id}: {when}{error}")
     if not state.last_sync:
         lines.append("last sync            never")
+    lines.append(f"health               {health.status}" + "".join(f"\n  - {p}" for p in health.problems))
     click.echo("\n".join(lines))
+    ctx.exit(health.exit_code)

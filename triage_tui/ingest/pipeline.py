@@ -14,6 +14,8 @@ from triage_tui.config import Config
 from triage_tui.domain import AuditEvent, InboundMessage, RuleEvaluation, ThreadInfo
 from triage_tui.ingest.signals import compute_signals
 from triage_tui.nylas.errors import GatewayError, NotFound
+from triage_tui.ops import events
+from triage_tui.ops.logs import ids
 from triage_tui.store.audit import record_audit
 from triage_tui.store.db import write_transaction
 from triage_tui.store.messages import (
@@ -154,7 +156,7 @@ class Pipeline:
                 evaluation: RuleEvaluation | None) -> PreparedMessage:
         """Signals and (for mail a person wrote) one suggestion; no database access."""
         signals = compute_signals(message, own_addresses=self.own_addresses)
-        suggestion = None if signals.automated else self.classifier.classify(classifier_view(message))
+        suggestion = None if signals.automated else events.classify(self.classifier, classifier_view(message))
         return PreparedMessage(
             message=message, signals=signals, suggestion=suggestion, trigger=delivery.trigger,
             evaluation=evaluation, thread=thread, event_id=delivery.event_id,
@@ -182,6 +184,7 @@ class Pipeline:
                     continue
                 for name in ("stored", "duplicates", "linked", "flagged", "suggested"):
                     getattr(result, name).extend(getattr(one, name))
+        events.stored(scope.grant_id, len(result.stored), duplicates=len(result.duplicates))
         report.stored += len(result.stored)
         report.duplicates += len(result.duplicates)
         report.flagged += len(result.flagged)
@@ -193,7 +196,7 @@ class Pipeline:
         reason = f"{type(exc).__name__}: {exc}"[:500]
         report.failed += 1
         report.errors.append(f"{message.message_id}: {reason}")
-        log.warning("ingest of %s failed: %s", message.message_id, reason)
+        log.warning("ingest failed: %s", reason, extra=ids(grant_id=scope.grant_id, message_id=message.message_id))
         if self.record_failure(scope, message.message_id, delivery, reason, subject=message.subject,
                                thread_id=message.thread_id):
             report.quarantined += 1
@@ -213,12 +216,14 @@ class Pipeline:
         quarantine_message(scope, message_id, reason, attempts=attempts, trigger=delivery.trigger,
                            event_id=delivery.event_id, subject=subject, thread_id=thread_id)
         mark_events([row_id], QUARANTINED, error=reason)
+        events.quarantined(scope.grant_id, message_id, reason)
         return True
 
     def audit_duplicates(self, scope: InboxScope, duplicates: list[tuple[str, Delivery]],
                           report: IngestReport) -> None:
         """One audit row per webhook copy, one row per poll batch (overlap is expected)."""
         report.duplicates += len(duplicates)
+        events.absorbed(scope.grant_id, len(duplicates))
         now = datetime.now(timezone.utc)
         base = dict(actor=ACTOR, at=now, tenant_id=scope.tenant_id, environment=scope.environment,
                     agent_account_email=scope.agent_account_email, grant_id=scope.grant_id,

@@ -28,6 +28,8 @@ from triage_tui.nylas.webhooks import (
     parse_envelope,
     verify_signature,
 )
+from triage_tui.ops.events import WebhookOutcomes
+from triage_tui.ops.http import ops_routes
 from triage_tui.store.audit import record_audit
 from triage_tui.store.db import write_transaction
 from triage_tui.store.webhook_events import UNPARSEABLE, record_event, record_events
@@ -47,7 +49,7 @@ def build_app(config: Config, *, secrets: list[str] | None = None) -> Starlette:
     keys = secrets if secrets is not None else webhook_secrets()
     allowed = set(config.grant_ids)
     max_bytes = config.webhook.max_body_bytes
-    counters: Counter = Counter()
+    counters: Counter = WebhookOutcomes()
     writer = GroupWriter()
 
     async def challenge(request: Request) -> Response:
@@ -132,6 +134,7 @@ def build_app(config: Config, *, secrets: list[str] | None = None) -> Starlette:
         Route(PATH, challenge, methods=["GET"]),
         Route(PATH, notification, methods=["POST"]),
         Route(PATH + "/stats", stats, methods=["GET"]),
+        *ops_routes(config),
     ])
     app.state.counters = counters
     return app

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from triage_tui.config import Config, api_key
 from triage_tui.domain import Header, OutboxState, Reply
 from triage_tui.nylas.errors import Conflict, GatewayError
+from triage_tui.ops import events
 from triage_tui.outbound.claims import Claim, begin_send, claim_next, finish, now_or, reap
 from triage_tui.outbound.content import ContentError, check_sendable, content_hash
 from triage_tui.outbound.faults import fault_point
@@ -151,6 +152,8 @@ def _send(config: Config, gateway, claim: Claim, clock, report: DispatchReport) 
                   state=OutboxState.SENT.value, sent_at=now, sent_message_id=result.message_id,
                   lease_owner="", last_error="")
     report.sent += done
+    if done:
+        events.sent(claim.row)
     report.stale += not done
     fault_point("after_record")
 
@@ -164,6 +167,7 @@ def _record_failure(config: Config, claim: Claim, exc: Exception, now: float, re
         state, action = OutboxState.FAILED, "outbox.failed"
     else:
         state, action = OutboxState.RETRY, "outbox.send_failed"
+    events.send_failed(claim.row, state.value, message)
     values = dict(state=state.value, lease_owner="", last_error=message)
     if state is OutboxState.RETRY:
         values["lease_expires_at"] = now + _backoff(exc, claim.row.attempts)

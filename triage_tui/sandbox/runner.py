@@ -168,7 +168,7 @@ def start_sandbox(options: SandboxOptions | None = None, *, host: str = "127.0.0
         sock.close()
         sandbox.close()
         raise
-    config = uvicorn.Config(build_app(sandbox), log_level="warning", access_log=False,
+    config = uvicorn.Config(build_app(sandbox), log_level="warning", access_log=False, log_config=None,
                             lifespan="off", timeout_graceful_shutdown=2,
                             timeout_keep_alive=30)
     server = uvicorn.Server(config)

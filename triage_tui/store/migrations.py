@@ -39,9 +39,16 @@ def _tracker_tables(db: Database) -> None:
     install_triggers(db)
 
 
+def _newest_per_grant_index(db: Database) -> None:
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrate(SchemaMigrator.from_database(db).add_index("messages", ("grant_id", "received_at"), False))
+
+
 MIGRATIONS: list[Migration] = [
     Migration("initial schema", _initial),
     Migration("tracker writes and links", _tracker_tables),
+    Migration("index messages by grant and received_at (ingest lag)", _newest_per_grant_index),
 ]
 
 

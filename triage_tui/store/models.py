@@ -79,6 +79,7 @@ class MessageRow(BaseModel):
             (("grant_id", "thread_id"), False),
             (("urgency_rank", "received_at", "id"), False),
             (("state", "urgency_rank", "received_at", "id"), False),
+            (("grant_id", "received_at"), False),  # the newest message per inbox (ingest lag metric)
         )
 
 

@@ -1,0 +1,94 @@
+"""Store-wide figures the metrics collector reads at every scrape; each is an indexed read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from peewee import Case, fn
+
+from triage_tui.domain import MessageState
+from triage_tui.store.control import STOP_SWITCH
+from triage_tui.store.models import ControlRow, DecisionRow, MessageRow, OutboxRow, WebhookEventRow
+from triage_tui.store.queue import OPEN_STATES, URGENCY_RANKS
+from triage_tui.store.watermarks import all_watermarks
+from triage_tui.store.webhook_events import PENDING, PROCESSING
+
+_OPEN = [state.value for state in OPEN_STATES]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Messages of one urgency waiting for a human: how many, the oldest, how many are past the SLA."""
+
+    count: int
+    oldest_received_at: float | None
+    over_sla: int
+
+
+@dataclass(frozen=True)
+class SwitchState:
+    """The stop switch as the metrics see it: on or off, and when it last changed (None: never set)."""
+
+    on: bool
+    changed_at: float | None
+
+
+def newest_received_at(grant_ids: list[str]) -> dict[str, float | None]:
+    """grant id -> received_at of its newest stored (not quarantined) message, None when it has none."""
+    newest: dict[str, float | None] = {}
+    for grant_id in grant_ids:
+        newest[grant_id] = (
+            MessageRow.select(MessageRow.received_at)
+            .where(MessageRow.grant_id == grant_id, MessageRow.state != MessageState.QUARANTINED.value)
+            .order_by(MessageRow.received_at.desc())
+            .limit(1)
+            .scalar()
+        )
+    return newest
+
+
+def last_successful_sync() -> dict[str, float | None]:
+    """grant id -> when its last poll completed (epoch seconds), None when it never did."""
+    return {mark.grant_id: mark.last_sync_at for mark in all_watermarks()}
+
+
+def waiting_by_urgency(now: float, sla_s: dict[str, float]) -> dict[str, Waiting]:
+    """urgency -> the messages waiting for a human (new or needs_human): one pass over the queue index."""
+    cutoff = Case(MessageRow.urgency_rank,
+                  [(rank, now - sla_s[urgency]) for urgency, rank in URGENCY_RANKS.items() if urgency in sla_s],
+                  None)
+    over = fn.SUM(Case(None, [(MessageRow.received_at < cutoff, 1)], 0))
+    query = (MessageRow.select(MessageRow.urgency_rank, fn.COUNT(MessageRow.id), fn.MIN(MessageRow.received_at), over)
+             .where(MessageRow.state.in_(_OPEN)).group_by(MessageRow.urgency_rank))
+    found = {rank: Waiting(int(count), oldest, int(late or 0)) for rank, count, oldest, late in query.tuples()}
+    return {urgency: found.get(rank, Waiting(0, None, 0)) for urgency, rank in URGENCY_RANKS.items()}
+
+
+def decisions_by_kind() -> dict[str, int]:
+    """decision kind -> how many were ever made."""
+    query = DecisionRow.select(DecisionRow.kind, fn.COUNT(DecisionRow.id)).group_by(DecisionRow.kind)
+    return {kind: count for kind, count in query.tuples()}
+
+
+def outbox_by_kind_and_state() -> dict[tuple[str, str], int]:
+    """(kind, state) -> outbox entries."""
+    query = OutboxRow.select(OutboxRow.kind, OutboxRow.state, fn.COUNT(OutboxRow.id)).group_by(
+        OutboxRow.kind, OutboxRow.state)
+    return {(kind, state): count for kind, state, count in query.tuples()}
+
+
+def webhook_events_waiting() -> dict[str, int]:
+    """status -> stored notifications not yet processed (pending, processing)."""
+    query = (WebhookEventRow.select(WebhookEventRow.status, fn.COUNT(WebhookEventRow.id))
+             .where(WebhookEventRow.status.in_([PENDING, PROCESSING])).group_by(WebhookEventRow.status))
+    return {PENDING: 0, PROCESSING: 0, **{status: count for status, count in query.tuples()}}
+
+
+def stop_switch_state(now: float) -> SwitchState:
+    """On/off (an expired pause is off) and when that last changed."""
+    row = ControlRow.get_or_none(ControlRow.key == STOP_SWITCH)
+    if row is None:
+        return SwitchState(False, None)
+    if row.on and row.until is not None and row.until <= now:
+        return SwitchState(False, row.until)  # the pause ran out: it went off at `until`
+    return SwitchState(bool(row.on), row.updated_at)
