@@ -69,6 +69,13 @@ class LearnedClassifier:
         """True once a model is in place."""
         return self._model is not None
 
+    def describe(self) -> str:
+        """What answers right now, in a few words."""
+        model = self._model
+        if model is None:
+            return f"TF-IDF, untrained until {self.min_training_examples} decisions"
+        return f"TF-IDF model on {model.n_examples} examples"
+
     def fit(self, examples: Iterable[tuple[str, str]]) -> TrainedModel | None:
         """Fit a model without installing it; None when there are too few usable examples."""
         kept, _ = clean_examples(examples, self.labels.categories)
@@ -150,9 +157,7 @@ class LearnedClassifier:
 
 
 class RetrainingClassifier:
-    """A learned classifier that retrains in a background thread after N new labels."""
-
-    name = "learned"
+    """A learned (or embed) classifier that retrains in a background thread after N new labels."""
 
     def __init__(
         self,
@@ -172,9 +177,20 @@ class RetrainingClassifier:
         self.retrain_count = 0
 
     @property
+    def name(self) -> str:
+        """The wrapped classifier's name (learned or embed)."""
+        return self.learned.name
+
+    @property
     def version(self) -> str:
         """The version of the model currently answering."""
         return self.learned.version
+
+    def prepare_batch(self, messages: list[InboundMessage]) -> None:
+        """Batch work ahead of classify, when the wrapped classifier has any."""
+        prepare = getattr(self.learned, "prepare_batch", None)
+        if prepare is not None:
+            prepare(messages)
 
     def classify(self, message: InboundMessage) -> Suggestion:
         """Never waits for training: answers with whichever model is installed."""
