@@ -27,6 +27,7 @@ class ChainClassifier:
         self.classifiers = list(classifiers)
         self.labels = labels
         self.notes = list(notes)
+        self.warnings: list[str] = []  # fallbacks the user should hear about
 
     def describe(self) -> str:
         """Which classifiers answer, in order, and why any fell back: one line."""
@@ -197,16 +198,53 @@ def build_classifier(
     examples = list(training_examples)
     members: list[Classifier] = []
     notes: list[str] = []
+    warnings: list[str] = []
     for name in config.chain:
         try:
             member = build_member(name, config, labels, training_examples=examples, rules=rules)
         except EmbedUnavailable as exc:
             notes.append(f"embed unavailable: {exc}; using TF-IDF")
             if exc.loud:
+                warnings.append(notes[-1])
                 log.warning("embed classifier unavailable: %s; falling back to TF-IDF", exc)
             if "learned" in config.chain:
                 continue
             member = build_member("learned", config, labels, training_examples=examples,
                                   rules=rules)
         members.append(member)
-    return ChainClassifier(members, labels, notes)
+    chain = ChainClassifier(members, labels, notes)
+    chain.warnings = warnings
+    return chain
+
+
+def classifier_status(config: ClassifierConfig) -> dict:
+    """What the configured chain runs on this machine, without loading any model.
+
+    {"chain": names as they will answer, "line": one line for people, "embed": where the
+    weights are, or "" , "note": why embed fell back, or ""}.
+    """
+    from triage_tui.classify.weights import EmbedUnavailable, resolve
+
+    names: list[str] = []
+    parts: list[str] = []
+    embed_where, note = "", ""
+    for name in config.chain:
+        if name == "embed":
+            try:
+                weights = resolve(config.embed_model)
+            except EmbedUnavailable as exc:
+                note = f"embed unavailable: {exc}; using TF-IDF"
+                if "learned" in config.chain:
+                    continue
+                name = "learned"
+            else:
+                embed_where = weights.describe()
+                examples = sum(len(v) for v in rules_from(config, labels_from(config)).examples.values())
+                parts.append(f"embed (MiniLM-L6 + TF-IDF; {examples} ruleset examples as prototypes "
+                             f"until {config.min_training_examples} decisions)")
+                names.append(name)
+                continue
+        names.append(name)
+        parts.append("learned (TF-IDF)" if name == "learned" else name)
+    line = " -> ".join(parts) + (f"; {note}" if note else "")
+    return {"chain": names, "line": line, "embed": embed_where, "note": note}

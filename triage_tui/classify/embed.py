@@ -60,6 +60,24 @@ class EmbeddingCache:
                     self._rows.popitem(last=False)
         return out
 
+    def clear(self) -> None:
+        """Forget every cached embedding."""
+        with self._lock:
+            self._rows.clear()
+
+
+_caches: dict[int, EmbeddingCache] = {}
+_caches_lock = threading.Lock()
+
+
+def shared_cache(encoder) -> EmbeddingCache:
+    """The one embedding cache of an encoder: every classifier built on it shares what it saw."""
+    with _caches_lock:
+        cache = _caches.get(id(encoder))
+        if cache is None or cache.encoder is not encoder:
+            cache = _caches[id(encoder)] = EmbeddingCache(encoder)
+        return cache
+
 
 class Prototypes:
     """Category centroids of example sentences, with a temperature fitted leave-one-out."""
@@ -111,7 +129,7 @@ class EmbedClassifier:
         weights_version: str = "",
     ) -> None:
         self.labels = labels
-        self.embed = encoder if isinstance(encoder, EmbeddingCache) else EmbeddingCache(encoder)
+        self.embed = encoder if isinstance(encoder, EmbeddingCache) else shared_cache(encoder)
         self.examples = {c: list(t) for c, t in (examples or {}).items() if c in labels.categories}
         self.rule_scores = rule_scores
         self.urgency_of = urgency_of
@@ -170,6 +188,10 @@ class EmbedClassifier:
         examples = list(examples)
         self.install(self.fit(examples), len(examples))
         return self.version
+
+    def forget_embeddings(self) -> None:
+        """Drop cached embeddings, so the next calls pay for the encoder (for timing)."""
+        self.embed.clear()
 
     def prepare_batch(self, messages: list[InboundMessage]) -> None:
         """Embed many messages in one batched pass (ingest calls this before classify)."""

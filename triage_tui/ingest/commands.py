@@ -98,10 +98,16 @@ def webhook(ctx: click.Context, host: str | None, port: int | None) -> None:
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
     """Counts: messages, threads, pending suggestions, tickets, quarantined, outbox, stop switch, last sync."""
+    from triage_tui.classify.chain import classifier_status
+    from triage_tui.classify.labels import ClassifierSetupError
     from triage_tui.outbound.status import outbound_status
     from triage_tui.store.status import store_status
 
     config = load(ctx)
+    try:
+        classifier = classifier_status(config.classifier)
+    except ClassifierSetupError as exc:
+        fail(f"classifier: {exc}")
     _open(config)
     try:
         state = store_status()
@@ -109,7 +115,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
     except Exception as exc:  # noqa: BLE001 - a dead database is one line, not a traceback
         fail(f"cannot read the database: {exc}")
     if as_json:
-        click.echo(json.dumps({**state.model_dump(mode="json"), **sending}, indent=2, sort_keys=True))
+        click.echo(json.dumps({**state.model_dump(mode="json"), **sending, "classifier": classifier},
+                              indent=2, sort_keys=True))
         return
     switch = state.stop_switch
     lines = [
@@ -128,6 +135,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
     if sending["stop_switch_alert"]:
         lines.append(f"ALERT                {sending['stop_switch_alert']}")
     lines.append(f"sends waiting        {sending['outbox_waiting']}")
+    lines.append(f"classifier           {classifier['line']}")
+    if classifier["embed"]:
+        lines.append(f"embed weights        {classifier['embed']}")
     for sync in state.last_sync:
         when = f"{sync.last_sync_at:%Y-%m-%d %H:%M:%S} UTC" if sync.last_sync_at else "never"
         error = f" (last error: {sync.last_error})" if sync.last_error else ""
