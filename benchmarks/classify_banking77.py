@@ -176,7 +176,7 @@ def redteam() -> None:
         print("  " + run_redteam(name, classifier, labels, BENIGN, INJECTIONS).line())
 
 
-def run_embed(train, test, skip_cv: bool):
+def run_embed(train, test, skip_cv: bool, vectors_path: str):
     """The embed classifier's figures, or None (with the reason) when it cannot run here."""
     from benchmarks import _classify_embed
     from triage_tui.config import ClassifierConfig
@@ -190,7 +190,8 @@ def run_embed(train, test, skip_cv: bool):
     print(f"\n[E] embed classifier: {weights.describe()}")
     tokens = ClassifierConfig().embed_max_tokens
     print(f"  reads at most {tokens} word pieces per text (the shipped [classifier] embed_max_tokens)")
-    return _classify_embed.run(train, test, load_encoder(weights, tokens), skip_cv=skip_cv)
+    return _classify_embed.run(train, test, load_encoder(weights, tokens), skip_cv=skip_cv,
+                               vectors_path=vectors_path)
 
 
 def print_install_sizes() -> None:
@@ -221,6 +222,9 @@ def main() -> None:
     parser.add_argument("--no-embed", action="store_true", help="skip the embed classifier")
     parser.add_argument("--embed-skip-cv", action="store_true",
                         help="use the shipped EmbedParams instead of cross-validating them")
+    parser.add_argument("--embeddings", default="",
+                        help="an .npz to keep BANKING77's embeddings in between runs (accuracy "
+                             "reruns skip the encoder; speed is measured cold either way)")
     args = parser.parse_args()
     train = load_csv(Path(args.data) / "train.csv")
     test = load_csv(Path(args.data) / "test.csv")
@@ -260,7 +264,7 @@ def main() -> None:
         few_params, few_key, few_cv = best_params(few_scores)
         print(f"  seed {seed}: chosen {few_key} (cv {few_cv:.2%})")
         few_accuracies.append(train_and_report(few_params, small, test, f"10-shot seed {seed}")["accuracy"])
-    embed = None if args.no_embed else run_embed(train, test, args.embed_skip_cv)
+    embed = None if args.no_embed else run_embed(train, test, args.embed_skip_cv, args.embeddings)
 
     print(f"\n[5] summary (test.csv; published: {PUBLISHED_FULL:.2%} full, {PUBLISHED_FEW:.2%} 10-shot)")
     rows = [("default (TF-IDF)", chosen, few_accuracies)]
