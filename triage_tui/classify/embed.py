@@ -16,7 +16,7 @@ import numpy as np
 
 from triage_tui.classify.embed_model import EmbedModel, EmbedParams, fit_embed_model
 from triage_tui.classify.labels import Labels, short_hash
-from triage_tui.classify.learned import clean_examples
+from triage_tui.classify.learned import SwappableModel, clean_examples
 from triage_tui.classify.model import fit_temperature, softmax
 from triage_tui.classify.text import VisibleText, collapse, hygiene, message_text, visible
 from triage_tui.domain import InboundMessage, Suggestion
@@ -110,7 +110,7 @@ def _unit(rows: np.ndarray) -> np.ndarray:
     return rows / np.maximum(np.linalg.norm(rows, axis=-1, keepdims=True), 1e-12)
 
 
-class EmbedClassifier:
+class EmbedClassifier(SwappableModel):
     """Sentence embeddings + TF-IDF over the configured categories; prototypes until trained."""
 
     name = "embed"
@@ -151,11 +151,6 @@ class EmbedClassifier:
             return "embed-" + self.prototypes.version
         return UNTRAINED
 
-    @property
-    def trained(self) -> bool:
-        """True once a joint model (not only prototypes) is in place."""
-        return self._model is not None
-
     def describe(self) -> str:
         """What answers right now, in a few words."""
         if self._model is not None:
@@ -177,17 +172,6 @@ class EmbedClassifier:
                                          "weights": self.weights_version})
         return fit_embed_model(texts, self.embed(texts), categories, self.params, version,
                                target_accuracy=self.target_accuracy)
-
-    def install(self, model: EmbedModel | None, examples_seen: int) -> None:
-        """Swap the model in one assignment: readers see the old or the new, never half."""
-        self._examples_seen = examples_seen
-        self._model = model
-
-    def train(self, examples: Iterable[tuple[str, str]]) -> str:
-        """Train on (text, category) examples (e.g. approved decisions); returns the version."""
-        examples = list(examples)
-        self.install(self.fit(examples), len(examples))
-        return self.version
 
     def forget_embeddings(self) -> None:
         """Drop cached embeddings, so the next calls pay for the encoder (for timing)."""

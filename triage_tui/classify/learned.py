@@ -38,7 +38,34 @@ def training_version(examples: list[tuple[str, str]], params: ModelParams) -> st
     return "learned-" + short_hash({"examples": sorted(examples), "params": params.as_dict()})
 
 
-class LearnedClassifier:
+class SwappableModel:
+    """Training for a classifier whose fitted model (from `fit`) is swapped in one assignment."""
+
+    _model = None
+    _examples_seen = 0
+
+    @property
+    def trained(self) -> bool:
+        """True once a model is in place."""
+        return self._model is not None
+
+    def fit(self, examples: Iterable[tuple[str, str]]):
+        """A fitted model, not installed; None when there is too little to learn from."""
+        raise NotImplementedError
+
+    def install(self, model, examples_seen: int) -> None:
+        """Swap the model in one assignment: readers see the old or the new, never half."""
+        self._examples_seen = examples_seen
+        self._model = model
+
+    def train(self, examples: Iterable[tuple[str, str]]) -> str:
+        """Train on (text, category) examples (e.g. approved decisions); returns the version."""
+        examples = list(examples)
+        self.install(self.fit(examples), len(examples))
+        return self.version
+
+
+class LearnedClassifier(SwappableModel):
     """TF-IDF + linear model over the configured categories; defers when it knows too little."""
 
     name = "learned"
@@ -64,11 +91,6 @@ class LearnedClassifier:
         model = self._model
         return model.version if model else UNTRAINED
 
-    @property
-    def trained(self) -> bool:
-        """True once a model is in place."""
-        return self._model is not None
-
     def describe(self) -> str:
         """What answers right now, in a few words."""
         model = self._model
@@ -85,16 +107,6 @@ class LearnedClassifier:
         categories = [c for _, c in kept]
         return fit_model(texts, categories, self.params, training_version(kept, self.params))
 
-    def install(self, model: TrainedModel | None, examples_seen: int) -> None:
-        """Swap the model in one assignment: readers see the old or the new, never half."""
-        self._examples_seen = examples_seen
-        self._model = model
-
-    def train(self, examples: Iterable[tuple[str, str]]) -> str:
-        """Train on (text, category) examples (e.g. approved decisions); returns the version."""
-        examples = list(examples)
-        self.install(self.fit(examples), len(examples))
-        return self.version
 
     def classify(self, message: InboundMessage) -> Suggestion:
         """Classify a message's visible subject and body; urgency from `urgency_of` if given."""
