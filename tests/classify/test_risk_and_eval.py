@@ -23,6 +23,11 @@ def test_risk_coverage_reads_the_tradeoff() -> None:
     assert risk.threshold_for(confidence, correct, 1.0) == 0.8
     assert risk.threshold_for(confidence, correct, 0.8) == 0.5
     assert risk.threshold_for([0.5, 0.5], [True, False], 0.9) is None  # ties stay together
+    # 97 right of 100 above 0.5 is not yet sure evidence of 95 %: the bound asks for more.
+    many = [0.9] * 97 + [0.6] * 3
+    assert risk.threshold_for(many, [True] * 97 + [False] * 3, 0.95) == 0.6
+    assert risk.threshold_for(many, [True] * 97 + [False] * 3, 0.95, z=1.645) == 0.9
+    assert risk.threshold_for([0.9] * 100, [True] * 100, 0.99, z=1.645) is None
     point = risk.point(confidence, correct, 0.8)
     assert (point.coverage, point.accuracy) == (0.4, 1.0)
     assert [p.coverage for p in risk.curve(confidence, correct, (1.0, 0.5))] == [1.0, 0.5]

@@ -28,6 +28,8 @@ from triage_tui.classify.model import (
 
 # Fewer out-of-fold answers than this give too rough a curve to set a threshold from.
 MIN_ANSWERS_FOR_THRESHOLD = 200
+# The held-out accuracy above the threshold must reach the target at 95 % confidence (one-sided).
+THRESHOLD_Z = 1.645
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def fit_embed_model(texts: list[str], embeddings: np.ndarray, categories: list[s
         if len(texts) >= MIN_ANSWERS_FOR_THRESHOLD:
             probs = softmax(values, temperature)
             threshold = risk.threshold_for(probs.max(axis=1), probs.argmax(axis=1) == truth,
-                                           target_accuracy)
+                                           target_accuracy, z=THRESHOLD_Z)
             threshold = 1.0 if threshold is None else threshold
     coef = svc.coef_
     width = sum(len(v.vocabulary_) for _, v in features.transformer_list)

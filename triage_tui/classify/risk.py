@@ -58,12 +58,27 @@ def curve(confidence, correct, coverages=(1.0, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5)) -
     return points
 
 
-def threshold_for(confidence, correct, target_accuracy: float) -> float | None:
-    """The lowest threshold whose answers above it reach `target_accuracy` (None: never)."""
+def wilson_lower(accuracy: np.ndarray, count: np.ndarray, z: float) -> np.ndarray:
+    """The Wilson score interval's lower end for an observed accuracy over `count` answers."""
+    z2 = z * z
+    centre = accuracy + z2 / (2 * count)
+    spread = z * np.sqrt(accuracy * (1 - accuracy) / count + z2 / (4 * count * count))
+    return (centre - spread) / (1 + z2 / count)
+
+
+def threshold_for(confidence, correct, target_accuracy: float, *, z: float = 0.0) -> float | None:
+    """The lowest threshold whose answers above it reach `target_accuracy` (None: never).
+
+    With `z` > 0 the accuracy must be reached by the Wilson lower bound (z=1.645: 95 % one-
+    sided), so a threshold read off a few thousand held-out answers holds on new ones too.
+    """
     ranked_conf, ranked_ok = _ranked(confidence, correct)
     if not len(ranked_ok):
         return None
-    running = np.cumsum(ranked_ok) / np.arange(1, len(ranked_ok) + 1)
+    count = np.arange(1, len(ranked_ok) + 1)
+    running = np.cumsum(ranked_ok) / count
+    if z > 0:
+        running = wilson_lower(running, count, z)
     # Only cut between distinct confidences: a threshold keeps every tie.
     distinct = np.append(ranked_conf[1:] < ranked_conf[:-1], True)
     good = np.flatnonzero((running >= target_accuracy) & distinct)
