@@ -171,8 +171,7 @@ def redteam() -> None:
     chain = build_classifier(config, training_examples=examples(25, seed=8))
     labels = labels_from(config)
     print(f"\n[6] red team: {len(INJECTIONS)} injections x {len(BENIGN)} benign messages")
-    for name, classifier in [("rules", chain.classifiers[1]), ("learned", chain.classifiers[0]),
-                             ("chain", chain)]:
+    for name, classifier in [(c.name, c) for c in chain.classifiers] + [("chain", chain)]:
         print("  " + run_redteam(name, classifier, labels, BENIGN, INJECTIONS).line())
 
 
