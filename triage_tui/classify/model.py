@@ -61,9 +61,7 @@ def build_pipeline(params: ModelParams) -> Pipeline:
 
 def _scores(pipeline: Pipeline, texts: list[str]) -> np.ndarray:
     values = pipeline.decision_function(texts)
-    if values.ndim == 1:  # two classes: one margin, make it two columns
-        values = np.column_stack([-values, values]) / 2.0
-    return values
+    return two_columns(values[:, np.newaxis]) if values.ndim == 1 else values
 
 
 def softmax(values: np.ndarray, temperature: float) -> np.ndarray:
@@ -89,20 +87,25 @@ def fit_temperature(values: np.ndarray, truth: np.ndarray) -> float:
 class SingleTextScorer:
     """Decision values for one text without sparse-matrix overhead (same as the pipeline)."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
-        features = pipeline.named_steps["features"]
-        estimator = pipeline.named_steps["clf"]
+    def __init__(self, features: FeatureUnion, coef: np.ndarray, intercept) -> None:
         self.parts = []
         offset = 0
         for _, vectorizer in features.transformer_list:
             vocabulary = vectorizer.vocabulary_
             self.parts.append((vectorizer.build_analyzer(), vocabulary, vectorizer.idf_, offset))
             offset += len(vocabulary)
-        self.coef = estimator.coef_
-        self.intercept = np.asarray(estimator.intercept_, dtype=float)
+        self.width = offset
+        self.coef = coef
+        self.intercept = np.asarray(intercept, dtype=float)
 
-    def scores(self, text: str) -> np.ndarray:
-        """One row of decision values, two columns for a two-class model."""
+    @classmethod
+    def of(cls, pipeline: Pipeline) -> "SingleTextScorer":
+        """The scorer of a fitted TF-IDF pipeline."""
+        estimator = pipeline.named_steps["clf"]
+        return cls(pipeline.named_steps["features"], estimator.coef_, estimator.intercept_)
+
+    def raw(self, text: str) -> np.ndarray:
+        """The estimator's decision values (one value for a two-class model)."""
         total = self.intercept.copy()
         for analyzer, vocabulary, idf, offset in self.parts:
             counts = Counter(
@@ -115,9 +118,18 @@ class SingleTextScorer:
             values = (1.0 + np.log(tf)) * idf[index]
             values /= np.sqrt(values @ values)
             total += self.coef[:, offset + index] @ values
-        if total.shape[0] == 1:
-            return np.array([-total[0], total[0]]) / 2.0
         return total
+
+    def scores(self, text: str) -> np.ndarray:
+        """One row of decision values, two columns for a two-class model."""
+        return two_columns(self.raw(text))
+
+
+def two_columns(total: np.ndarray) -> np.ndarray:
+    """A two-class model's single margin as two columns; other rows unchanged."""
+    if total.shape[-1] == 1:
+        return np.concatenate([-total, total], axis=-1) / 2.0
+    return total
 
 
 @dataclass(frozen=True)
@@ -158,9 +170,9 @@ def fit_model(
             build_pipeline(params), texts, categories, cv=folds, method="decision_function"
         )
         if out_of_fold.ndim == 1:
-            out_of_fold = np.column_stack([-out_of_fold, out_of_fold]) / 2.0
+            out_of_fold = two_columns(out_of_fold[:, np.newaxis])
         truth = np.array([classes.index(c) for c in categories])
         temperature = fit_temperature(out_of_fold, truth)
     return TrainedModel(
-        pipeline, classes, temperature, version, len(texts), SingleTextScorer(pipeline)
+        pipeline, classes, temperature, version, len(texts), SingleTextScorer.of(pipeline)
     )

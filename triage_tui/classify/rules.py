@@ -69,11 +69,18 @@ class SettingsSpec(_Model):
     smoothing: float = Field(default=1.0, ge=0)
 
 
+class CategorySpec(_Model):
+    """Example sentences of one category: prototypes for the embed classifier."""
+
+    examples: list[str] = []
+
+
 class RuleSetSpec(_Model):
     """A whole ruleset file."""
 
     settings: SettingsSpec = SettingsSpec()
     urgency: UrgencySpec = UrgencySpec()
+    categories: dict[str, CategorySpec] = {}
     rules: list[RuleSpec] = []
 
 
@@ -183,7 +190,14 @@ class RulesClassifier:
             ruleset = ruleset.model_copy(
                 update={"urgency": UrgencySpec(vip_domains=[], vip_urgency=vip_urgency)}
             )
-        ruleset = ruleset.model_copy(update={"rules": kept})
+        unknown = sorted(set(ruleset.categories) - set(labels.categories))
+        if unknown and strict:
+            raise ClassifierSetupError(
+                f"categories.{unknown[0]}: examples for a category that is not configured "
+                f"({', '.join(labels.categories)})"
+            )
+        categories = {k: v for k, v in ruleset.categories.items() if k in labels.categories}
+        ruleset = ruleset.model_copy(update={"rules": kept, "categories": categories})
         self.ruleset = ruleset
         self._rules = [_compile(spec) for spec in kept]
         self._vip = tuple(d.lower().lstrip("@.") for d in ruleset.urgency.vip_domains)
@@ -205,14 +219,15 @@ class RulesClassifier:
         return suggestion
 
     def _classify(self, message: InboundMessage) -> Suggestion:
-        seen = message_text(message)
-        fields = {
-            "text": seen.text,
+        return self._score(self._fields(message), message, message_text(message).hidden)
+
+    def _fields(self, message: InboundMessage) -> dict[str, str]:
+        return {
+            "text": message_text(message).text,
             "subject": collapse(visible(message.subject).text),
             "body": collapse(visible(message.body_text or message.snippet).text),
             "sender_domain": sender_domain(message),
         }
-        return self._score(fields, message, seen.hidden)
 
     def classify_text(self, text: str) -> Suggestion:
         """Classify bare text (no headers, no sender)."""
@@ -240,9 +255,25 @@ class RulesClassifier:
             return collapse(visible(" ".join(values)).text)
         return fields.get(name, "")
 
-    def _score(
-        self, fields: dict[str, str], message: InboundMessage | None, hidden: tuple[str, ...]
-    ) -> Suggestion:
+    def describe(self) -> str:
+        """The ruleset in a few words."""
+        return f"{len(self._rules)} rules, {self._version}"
+
+    @property
+    def examples(self) -> dict[str, list[str]]:
+        """category -> example sentences from the ruleset (configured categories only)."""
+        return {k: list(v.examples) for k, v in self.ruleset.categories.items() if v.examples}
+
+    def category_scores(self, message: InboundMessage | None, text: str = "") -> dict[str, float]:
+        """The summed weights of the category rules that fire (a message, or bare text)."""
+        if message is not None:
+            return dict(self._scores(self._fields(message), message)[0])
+        plain = collapse(visible(text).text)
+        return dict(self._scores({"text": plain, "body": plain, "subject": ""}, None)[0])
+
+    def _scores(
+        self, fields: dict[str, str], message: InboundMessage | None
+    ) -> tuple[dict[str, float], list[str], list[str]]:
         scores: dict[str, float] = defaultdict(float)
         reasons: list[str] = []
         urgencies: list[str] = []
@@ -267,6 +298,12 @@ class RulesClassifier:
             if spec.urgency:
                 urgencies.append(spec.urgency)
                 reasons.append(f"urgency rule {spec.id} matched {quoted!r} -> {spec.urgency}")
+        return scores, reasons, urgencies
+
+    def _score(
+        self, fields: dict[str, str], message: InboundMessage | None, hidden: tuple[str, ...]
+    ) -> Suggestion:
+        scores, reasons, urgencies = self._scores(fields, message)
         domain = fields.get("sender_domain", "")
         if domain and any(domain == d or domain.endswith("." + d) for d in self._vip):
             urgencies.append(self.ruleset.urgency.vip_urgency)

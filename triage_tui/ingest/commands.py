@@ -138,11 +138,17 @@ def webhook(ctx: click.Context, host: str | None, port: int | None, challenge_on
 def status(ctx: click.Context, as_json: bool) -> None:
     """Counts, stop switch, last sync and health; exits 0 healthy, 1 degraded, 2 down (see the README)."""
     from triage_tui.ops.health import DOWN, store_health
+    from triage_tui.classify.chain import classifier_status
+    from triage_tui.classify.labels import ClassifierSetupError
     from triage_tui.outbound.status import outbound_status
     from triage_tui.store.status import store_status
     from triage_tui.store.tracker_queries import tracker_status
 
     config = load(ctx)
+    try:
+        classifier = classifier_status(config.classifier)
+    except ClassifierSetupError as exc:
+        _down(f"classifier: {exc}", DOWN, as_json)
     _open(config, code=DOWN, as_json=as_json)
     try:
         state = store_status()
@@ -152,8 +158,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
         _down(f"cannot read the database: {exc}", DOWN, as_json)
     health = store_health(config, state, sending)
     if as_json:
-        click.echo(json.dumps({**state.model_dump(mode="json"), **sending, **trackers, "health": health.as_dict()},
-                              indent=2, sort_keys=True))
+        click.echo(json.dumps({**state.model_dump(mode="json"), **sending, **trackers, "classifier": classifier,
+                               "health": health.as_dict()}, indent=2, sort_keys=True))
         ctx.exit(health.exit_code)
     switch = state.stop_switch
     lines = [
@@ -175,6 +181,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
     lines.append(f"tracker writes       {trackers['tracker_writes_pending']} pending, "
                  f"{trackers['tracker_writes_failed']} failed or needing a human")
     lines += [f"TRACKER              {line}" for line in trackers["tracker_problems"]]
+    lines.append(f"classifier           {classifier['line']}")
+    if classifier["embed"]:
+        lines.append(f"embed weights        {classifier['embed']}")
     for sync in state.last_sync:
         when = f"{sync.last_sync_at:%Y-%m-%d %H:%M:%S} UTC" if sync.last_sync_at else "never"
         error = f" (last error: {sync.last_error})" if sync.last_error else ""

@@ -142,6 +142,7 @@ class Pipeline:
         if fetch_threads:
             self._fetch_threads(grant_id, [m for m, _ in fresh.values()], threads)
         evaluations = self._evaluations(grant_id, list(fresh))
+        self._prepare_classifier([m for m, _ in fresh.values()])
         prepared: list[PreparedMessage] = []
         for message, delivery in fresh.values():
             try:
@@ -151,6 +152,16 @@ class Pipeline:
                 self._failed(scope, message, delivery, exc, report)
         self._store(scope, prepared, {mid: d for mid, (_m, d) in fresh.items()}, report)
         return report
+
+    def _prepare_classifier(self, messages: list[InboundMessage]) -> None:
+        """Let a batching classifier (embed) do a page's work in one pass; never fails ingest."""
+        prepare = getattr(self.classifier, "prepare_batch", None)
+        if prepare is None:
+            return
+        try:
+            prepare([classifier_view(m) for m in messages])
+        except Exception:  # noqa: BLE001 - classify() answers one by one instead
+            log.exception("batch preparation of the classifier failed")
 
     def prepare(self, message: InboundMessage, delivery: Delivery, thread: ThreadInfo | None,
                 evaluation: RuleEvaluation | None) -> PreparedMessage:

@@ -37,6 +37,7 @@ class SyncProgress:
     running: bool = False
     last_sync_at: datetime | None = None
     last_error: str = ""
+    classifier: str = ""
 
 
 class SyncReport(BaseModel):
@@ -81,6 +82,15 @@ def build_default_classifier(config: Config):
     from triage_tui.store.labels import approved_examples
 
     return build_classifier(config.classifier, training_examples=approved_examples())
+
+
+def classifier_label(classifier) -> str:
+    """A few words for the console header: the first member's name, and why it fell back."""
+    members = getattr(classifier, "classifiers", [classifier])
+    label = members[0].name if members else classifier.name
+    if getattr(classifier, "warnings", None):
+        label += " (embed unavailable: see `triage-tui status`)"
+    return label
 
 
 def ensure_database(config: Config) -> None:
@@ -190,6 +200,7 @@ class BackgroundWorker:
                     if worker is None:
                         gateway = self._gateway or build_gateway(self.config)
                         classifier = self._classifier or build_default_classifier(self.config)
+                        self._update(classifier=classifier_label(classifier))
                         worker = Worker(self.config, gateway, classifier, extra_tasks=self._extra_tasks)
                         worker.poller.respect_schedule = True  # take turns with other workers' polls
                     poll = self._poll_now or time.monotonic() >= next_poll

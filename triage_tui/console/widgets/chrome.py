@@ -45,6 +45,9 @@ class StatusHeader(Horizontal):
         sync = _sync_text(progress)
         if sync:
             parts.append(sync)
+        classifier = getattr(progress, "classifier", "")
+        if classifier:
+            parts.append(f"classifier {classifier}")
         if spark:
             parts.append(spark)
         shown = (" │ ".join(parts), stop.on)

@@ -1,0 +1,166 @@
+"""The embed half of the BANKING77 benchmark: CV on train only, test figures, few-shot, speed."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+import numpy as np
+from scipy import sparse
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import LinearSVC
+
+from triage_tui.classify import risk
+from triage_tui.classify.embed import EmbedClassifier, EmbeddingCache, shared_cache
+from triage_tui.classify.embed_model import EmbedParams
+from triage_tui.classify.evaluate import few_shot_rows
+from triage_tui.classify.labels import Labels, short_hash
+from triage_tui.classify.model import build_features
+
+WEIGHTS = (1.0, 2.0, 3.0)
+C_VALUES = (0.5, 1.0)
+TARGET = 0.98
+BATCH_SAMPLE = 1000
+
+
+def load() -> str:
+    """The 1-minute load average, to judge timings on a shared box."""
+    return f"{os.getloadavg()[0]:.2f}"
+
+
+def cross_validate(texts, labels, embeddings, folds=3, seed=0) -> dict:
+    """Mean CV accuracy of each (embedding weight, C); TF-IDF fitted once per fold."""
+    y = np.array(labels)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    results: dict[tuple[float, float], list[float]] = {}
+    for train_idx, val_idx in splitter.split(texts, y):
+        features = build_features(EmbedParams().tfidf)
+        x_train = features.fit_transform([texts[i] for i in train_idx])
+        x_val = features.transform([texts[i] for i in val_idx])
+        for weight in WEIGHTS:
+            a = sparse.hstack([x_train, sparse.csr_matrix(embeddings[train_idx] * weight)], "csr")
+            b = sparse.hstack([x_val, sparse.csr_matrix(embeddings[val_idx] * weight)], "csr")
+            for c in C_VALUES:
+                model = LinearSVC(C=c).fit(a, y[train_idx])
+                results.setdefault((weight, c), []).append(float(np.mean(model.predict(b) == y[val_idx])))
+    return {key: float(np.mean(v)) for key, v in results.items()}
+
+
+def choose(train, encoder, log=print) -> tuple[EmbedParams, dict]:
+    """The grid point with the best 3-fold CV accuracy on these training rows."""
+    texts, labels = [t for t, _ in train], [c for _, c in train]
+    scores = cross_validate(texts, labels, shared_cache(encoder)(texts))
+    (weight, c), best = max(scores.items(), key=lambda kv: kv[1])
+    log(scores, weight, c, best)
+    return EmbedParams(embedding_weight=weight, C=c), scores
+
+
+def make(train, encoder, params: EmbedParams) -> tuple[EmbedClassifier, float]:
+    """Train an embed classifier on the rows (calibrated, threshold out of fold); seconds taken."""
+    labels = Labels(tuple(sorted({c for _, c in train})), ("low", "normal", "high", "critical"), 0.0)
+    classifier = EmbedClassifier(labels, encoder, min_training_examples=2, params=params,
+                                 target_accuracy=TARGET)
+    started = time.perf_counter()
+    classifier.train(train)
+    return classifier, time.perf_counter() - started
+
+
+def report(classifier, test, label: str) -> dict:
+    """Accuracy, macro-F1, risk-coverage; batch and single-message speed with the encoder cold."""
+    texts, truth = [t for t, _ in test], [c for _, c in test]
+    suggestions = classifier.classify_batch(texts)
+    warm = classifier.embed
+    classifier.embed = EmbeddingCache(warm.encoder)  # empty: every text pays for the encoder
+    sample = texts[:BATCH_SAMPLE]
+    started = time.perf_counter()
+    classifier.classify_batch(sample)
+    batch_s = time.perf_counter() - started
+    latencies = []
+    for text in texts[BATCH_SAMPLE:BATCH_SAMPLE + 300]:
+        started = time.perf_counter()
+        classifier.classify_text(text)
+        latencies.append((time.perf_counter() - started) * 1000)
+    classifier.embed = warm
+    latencies.sort()
+    predicted = [s.category for s in suggestions]
+    confidence = np.array([s.confidence for s in suggestions])
+    correct = np.array(predicted) == np.array(truth)
+    threshold = classifier._model.threshold
+    at = risk.point(confidence, correct, threshold if threshold is not None else 0.0)
+    out = {
+        "label": label, "accuracy": float(correct.mean()),
+        "macro_f1": float(f1_score(truth, predicted, average="macro")),
+        "at_90": risk.accuracy_at_coverage(confidence, correct, 0.9),
+        "threshold": threshold, "threshold_coverage": at.coverage, "threshold_accuracy": at.accuracy,
+        "msgs_per_s": len(sample) / batch_s, "p50_ms": statistics.median(latencies),
+        "p95_ms": latencies[int(len(latencies) * 0.95)],
+        "curve": risk.curve(confidence, correct),
+    }
+    print(f"  {label:34} acc {out['accuracy']:.2%}  macro-F1 {out['macro_f1']:.4f}  "
+          f"batch {out['msgs_per_s']:,.0f} msg/s ({len(sample)} texts)  p50 {out['p50_ms']:.2f} ms  "
+          f"p95 {out['p95_ms']:.2f} ms  (encoder included; load {load()})")
+    print(f"  {'':34} accuracy at 90% coverage {out['at_90']:.2%}; default threshold "
+          f"{threshold if threshold is not None else float('nan'):.3f} (fitted out of fold for "
+          f"{TARGET:.0%}): coverage {at.coverage:.1%}, accuracy {at.accuracy:.2%}")
+    print("  " + " ".join(f"[{p.coverage:.0%}: {p.accuracy:.2%} @{p.threshold:.2f}]" for p in out["curve"]))
+    return out
+
+
+def load_vectors(path: str, cache: EmbeddingCache, texts: list[str], tag: str) -> float:
+    """Embed `texts` into the cache (from an .npz of an earlier run when it matches); seconds."""
+    key = short_hash([tag, texts])
+    if path and os.path.exists(path):
+        saved = np.load(path)
+        if str(saved["key"]) == key:
+            for text, row in zip(texts, saved["vectors"]):
+                cache._rows[text] = row
+            print(f"  embeddings of {len(texts)} texts read from {path} (timing from that run: "
+                  f"{float(saved['seconds']):.1f} s)")
+            return float(saved["seconds"])
+    started = time.perf_counter()
+    vectors = cache(texts)
+    seconds = time.perf_counter() - started
+    if path:
+        np.savez(path, key=key, vectors=vectors, seconds=seconds)
+    return seconds
+
+
+def run(train, test, encoder, *, seeds=(0, 1, 2), skip_cv=False, vectors_path: str = "") -> dict:
+    """Everything the summary needs for the embed classifier."""
+    cache = shared_cache(encoder)
+    texts = list(dict.fromkeys([t for t, _ in train] + [t for t, _ in test]))
+    print(f"\n[E1] embedding train + test once (load {load()})")
+    embed_s = load_vectors(vectors_path, cache, texts, f"{encoder.max_tokens}")
+    rate = len(texts) / embed_s
+    print(f"  {len(texts)} distinct texts in {embed_s:.1f} s ({rate:,.0f}/s batched)")
+    if skip_cv:
+        params = EmbedParams()
+        print(f"\n[E2] CV skipped: shipped EmbedParams {params.embedding_weight} x embedding, C={params.C}")
+    else:
+        print("\n[E2] 3-fold CV on train.csv only: embedding weight x C (TF-IDF word 1-2 + char_wb 2-5)")
+        params, scores = choose(train, encoder, log=lambda *a: None)
+        for (w, c), s in sorted(scores.items(), key=lambda kv: -kv[1]):
+            print(f"  weight {w:<4g} C={c:<4g} cv acc {s:.2%}")
+        print(f"  chosen: weight {params.embedding_weight}, C={params.C} "
+              f"({'the shipped default' if params == EmbedParams() else 'differs from the shipped default'})")
+    print("\n[E3] chosen embed model on test.csv (calibrated; threshold fitted out of fold)")
+    classifier, fit_s = make(train, encoder, params)
+    train_s = fit_s + len(train) / rate
+    print(f"  trained in {train_s:.1f} s: fit {fit_s:.1f} s + embedding {len(train)} texts "
+          f"{len(train) / rate:.1f} s at the E1 rate; temperature {classifier._model.temperature:.3f}")
+    full = report(classifier, test, "embed chosen")
+    full["train_s"] = train_s
+    print(f"\n[E4] 10 examples per intent, seeds {list(seeds)}; weight and C chosen by 3-fold CV on each 770")
+    accuracies = []
+    for seed in seeds:
+        small = few_shot_rows(train, 10, seed)
+        few_params, _ = choose(small, encoder, log=lambda *a: None)
+        few, _ = make(small, encoder, few_params)
+        predicted = [s.category for s in few.classify_batch([t for t, _ in test])]
+        accuracies.append(float(np.mean(np.array(predicted) == np.array([c for _, c in test]))))
+        print(f"  seed {seed}: weight {few_params.embedding_weight}, C={few_params.C} -> "
+              f"{accuracies[-1]:.2%}")
+    full["few_shot"] = accuracies
+    return full
