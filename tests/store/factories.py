@@ -51,6 +51,8 @@ def message_values(index: int, rng: random.Random, **overrides: Any) -> dict[str
         updated_at=received_at + 1,
     )
     values.update(overrides)
+    if values["state"] == "quarantined" and "kind" not in overrides:
+        values["kind"] = "quarantined"
     if "urgency_rank" not in overrides:
         values["urgency_rank"] = urgency_rank(values["urgency"])
     return values
@@ -81,6 +83,14 @@ def make_messages(
     if suggestions:
         add_suggestions(keys)
     return keys
+
+
+def group_conversations(now: float = BASE_TIME) -> int:
+    """Group the messages made so far into conversations, as the schema migration does."""
+    from triage_tui.store.conversations import rebuild
+
+    with write_transaction():
+        return rebuild(now)
 
 
 def make_message(**overrides: Any) -> int:

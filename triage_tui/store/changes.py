@@ -9,7 +9,8 @@ from typing import Callable
 from peewee import Database, PostgresqlDatabase
 
 CHANNEL = "triage_changes"
-WATCHED_TABLES = ("messages", "suggestions", "tickets", "decisions", "outbox", "control", "review_leases")
+WATCHED_TABLES = ("messages", "conversations", "suggestions", "tickets", "decisions", "outbox", "control",
+                  "review_leases")
 RECONNECTED = "*reconnected*"
 
 _FUNCTION_SQL = f"""

@@ -31,8 +31,59 @@ def _initial(db: Database) -> None:
     raise RuntimeError("version 1 is the initial schema; every store starts there or later")
 
 
+def _conversations(db: Database) -> None:
+    """Version 2: conversations, ticket lifecycle, mail kinds, Message-ID dedupe and bounce links."""
+    import time
+
+    from peewee import CharField, DoubleField, IntegerField
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    from triage_tui.store import conversations
+    from triage_tui.store.changes import install_triggers
+    from triage_tui.store.models import ConversationRow
+
+    migrator = SchemaMigrator.from_database(db)
+
+    def run(sql: str) -> None:
+        db.execute_sql(sql if db.param == "?" else sql.replace("%", "%%"))
+
+    migrate(
+        migrator.add_column("messages", "kind", CharField(default="customer")),
+        migrator.add_column("messages", "rfc_message_id", CharField(null=True)),
+        migrator.add_column("messages", "conversation_id", IntegerField(null=True)),
+        migrator.add_column("messages", "bounce_of", CharField(default="")),
+        migrator.add_column("tickets", "updated_at", DoubleField(null=True)),
+    )
+    # The one kind of each stored message, by the documented precedence of its v1 flags.
+    run("""UPDATE "messages" SET "kind" = CASE
+        WHEN "flags" LIKE '%"own_outbound"%' THEN 'own_outbound'
+        WHEN "flags" LIKE '%"bounce"%' THEN 'bounce'
+        WHEN "flags" LIKE '%"auto_reply"%' THEN 'auto_reply'
+        WHEN "flags" LIKE '%"loop_suspected"%' THEN 'loop_suspected'
+        WHEN "flags" LIKE '%"mailing_list"%' THEN 'mailing_list'
+        WHEN "flags" LIKE '%"quarantined"%' OR "state" = 'quarantined' THEN 'quarantined'
+        ELSE 'customer' END""")
+    # The first stored copy of each Message-ID keeps it (a later copy would now be absorbed).
+    run("""UPDATE "messages" SET "rfc_message_id" = (SELECT b."internet_message_id"
+        FROM "message_bodies" b WHERE b."message_id" = "messages"."id")
+        WHERE "id" IN (SELECT ranked.mid FROM (SELECT m."id" AS mid, ROW_NUMBER() OVER (
+            PARTITION BY m."grant_id", b."internet_message_id" ORDER BY m."id") AS n
+            FROM "messages" m JOIN "message_bodies" b ON b."message_id" = m."id"
+            WHERE b."internet_message_id" LIKE '<%@%>' AND LENGTH(b."internet_message_id") <= 255) ranked
+            WHERE ranked.n = 1)""")
+    run('UPDATE "tickets" SET "updated_at" = "created_at"')
+    migrate(
+        migrator.add_index("messages", ("grant_id", "rfc_message_id"), True),
+        migrator.add_index("messages", ("conversation_id", "kind", "received_at"), False),
+    )
+    db.create_tables([ConversationRow])
+    conversations.rebuild(time.time())
+    install_triggers(db)
+
+
 MIGRATIONS: list[Migration] = [
     Migration("initial schema", _initial),
+    Migration("conversations and the ticket lifecycle", _conversations),
 ]
 
 
