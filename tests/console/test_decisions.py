@@ -28,9 +28,10 @@ class TestApprove:
             assert decision.kind == DecisionKind.APPROVE_TICKET and decision.ticket_id == ticket.ticket_id
             actions = [event.action for _, event in list_audit(text=item.message_id)]
             assert any(a.startswith("ticket") or a.startswith("decision") for a in actions), actions
-            # the approved message left the open queue; the cursor stays on the same screen row
-            assert app.screen.table.current.key != item.key
-            assert app.screen.table.selected == 0
+            # an open ticket still waits on us: the row stays, now showing the ticket, until we reply
+            assert await wait_until(pilot, lambda: app.screen.table.current.ticket_status == "open")
+            assert app.screen.table.current.key == item.key and app.screen.table.selected == 0
+            assert app.screen.table.current.ticket_id == ticket.ticket_id
 
     async def test_change_dialog_approves_with_the_chosen_category(self, seeded, app_factory):
         app = app_factory()
@@ -55,7 +56,7 @@ class TestApprove:
             await pilot.press("space", "space", "a")
             await pilot.pause()
             assert isinstance(app.screen, ConfirmDialog)
-            assert "2 marked messages" in app.screen.question
+            assert "2 marked conversations" in app.screen.question
             await pilot.press("y")
             assert await wait_until(pilot, lambda: TicketRow.select().count() == 2)
             for item in (first, second):
@@ -156,9 +157,10 @@ class TestPaletteAndLeases:
             await settle(pilot)
             item = app.screen.table.current
             await pilot.press("enter")
-            assert await wait_until(pilot, lambda: lease_holders([item.key]) == {item.key: "alice"})
+            key = item.decision_key  # the conversation's latest customer message carries the lease
+            assert await wait_until(pilot, lambda: lease_holders([key]) == {key: "alice"})
             await pilot.press("escape")
-            assert await wait_until(pilot, lambda: lease_holders([item.key]) == {})
+            assert await wait_until(pilot, lambda: lease_holders([key]) == {})
 
     async def test_a_thread_held_by_someone_else_is_taken_over_only_after_confirmation(self, seeded, app_factory):
         from triage_tui.store.leases import lease_holders, take_review_lease
@@ -166,19 +168,19 @@ class TestPaletteAndLeases:
         app = app_factory()
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
-            item = app.screen.table.current
-            take_review_lease(item.key, holder="ben")
+            key = app.screen.table.current.decision_key
+            take_review_lease(key, holder="ben")
             await pilot.press("enter")
             assert await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-            assert lease_holders([item.key]) == {item.key: "ben"}
+            assert lease_holders([key]) == {key: "ben"}
             await pilot.press("escape")  # "Just read": ben keeps it
             assert await wait_until(pilot, lambda: isinstance(app.screen, ThreadScreen))
-            assert lease_holders([item.key]) == {item.key: "ben"}
+            assert lease_holders([key]) == {key: "ben"}
             await pilot.press("escape")
             await settle(pilot)
             await pilot.press("enter")
             assert await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
             await pilot.press("y")
-            assert await wait_until(pilot, lambda: lease_holders([item.key]) == {item.key: "alice"})
+            assert await wait_until(pilot, lambda: lease_holders([key]) == {key: "alice"})
             takeovers = [event for _, event in list_audit(action="lease.takeover")]
             assert len(takeovers) == 1 and takeovers[0].actor == "alice"
