@@ -15,6 +15,7 @@ from triage_tui.domain import QueueItem
 
 SUBJECT_SHARE = 0.35
 SUBJECT_FLOOR = 16
+SUBJECT_COMFORT = 64  # past this, spare width goes to FROM and CATEGORY first
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Column:
     width: int
     narrow: int
     right: bool = False
+    widest: int = 0  # how far it may grow on a wide terminal (0: never)
 
 
 COLUMNS = (
@@ -33,8 +35,8 @@ COLUMNS = (
     Column("urgency", "URG", 3, 3),
     Column("subject", "SUBJECT", 0, 0),
     Column("count", "#", 3, 3, right=True),
-    Column("sender", "FROM", 22, 12),
-    Column("category", "CATEGORY", 16, 8),
+    Column("sender", "FROM", 22, 12, widest=34),
+    Column("category", "CATEGORY", 16, 8, widest=20),
     Column("waiting", "WAITING", 8, 8),
     Column("status", "STATUS", 11, 7),
     Column("ticket", "TICKET", 16, 9),
@@ -66,6 +68,10 @@ def layout(width: int, *, conversations: bool = True) -> list[tuple[Column, int]
             widths[cid] = next(c.narrow for c in shown if c.id == cid)
         else:
             del widths[cid]
+    for column in shown:
+        spare = room() - max(subject_min, SUBJECT_COMFORT)
+        if column.widest and column.id in widths and widths[column.id] == column.width and spare > 0:
+            widths[column.id] = min(column.widest, column.width + spare)
     widths["subject"] = max(1, room())
     return [(c, widths[c.id]) for c in shown if c.id in widths]
 

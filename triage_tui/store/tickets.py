@@ -14,7 +14,7 @@ sync) hook in, keyed by that command_result_id.
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 from dataclasses import dataclass
 
 from triage_tui.domain import ConversationState, Decision, DecisionKind, MailKind, MessageState, TicketStatus
@@ -64,14 +64,14 @@ def approve(conversation: ConversationRow, message: MessageRow, *, actor: str, c
     """Create the conversation's ticket (open), or link the decision to the ticket it already has."""
     if message.kind != MailKind.CUSTOMER.value:
         raise DecisionError("automated mail never becomes a ticket: approve a message a customer wrote")
-    new_id = f"TKT-{uuid.uuid4().hex[:12].upper()}"
-    TicketRow.insert(
+    new_id = ticket_reference(conversation)
+    inserted = list(TicketRow.insert(
         ticket_id=new_id, tenant_id=conversation.tenant_id, environment=conversation.environment,
         grant_id=conversation.grant_id, thread_id=conversation.thread_id, category=category, urgency=urgency,
         status=TicketStatus.OPEN.value, created_at=at, created_by=actor, updated_at=at,
-    ).on_conflict_ignore().execute()
+    ).on_conflict_ignore().returning(TicketRow.id).tuples().execute())
     ticket = TicketRow.get(TicketRow.grant_id == conversation.grant_id, TicketRow.thread_id == conversation.thread_id)
-    created = ticket.ticket_id == new_id
+    created = bool(inserted)
     crid = new_command_result_id()
     decision = write_decision(message, DecisionKind.APPROVE_TICKET, actor, at, category=category, urgency=urgency,
                               ticket_id=ticket.ticket_id, command_result_id=crid)
@@ -99,6 +99,13 @@ def approve(conversation: ConversationRow, message: MessageRow, *, actor: str, c
                           conversation.thread_id, message.message_id, "" if created else ticket.status,
                           ticket.status, decision.decision_id, crid, actor, at)
     return decision, change
+
+
+def ticket_reference(conversation: ConversationRow) -> str:
+    """The ticket id of a conversation: stable for its grant and thread, so a retry makes the same one."""
+    seed = "\x1f".join((conversation.tenant_id, conversation.environment, conversation.grant_id,
+                        conversation.thread_id))
+    return f"TKT-{hashlib.sha256(seed.encode()).hexdigest()[:12].upper()}"
 
 
 def reply_sent(grant_id: str, reply_to_message_id: str, *, at: float, actor: str, sent_message_id: str = "",

@@ -63,7 +63,7 @@ class ThreadScreen(DecidingScreen):
             detail = message_detail(self.item.decision_key, now=self.triage.clock().timestamp())
         self.post_message(self.Loaded(detail, note))
 
-    def on_thread_screen_loaded(self, message: Loaded) -> None:
+    async def on_thread_screen_loaded(self, message: Loaded) -> None:
         """Show the thread and the suggestion."""
         if message.lease_note:
             self.app.push_screen(
@@ -79,7 +79,7 @@ class ThreadScreen(DecidingScreen):
         if fresh is not None:
             self.item = fresh.model_copy(update={"lease_holder": self.item.lease_holder or fresh.lease_holder})
         self.query_one("#thread-title", Static).update(_title(self.item))
-        self._show_detail()
+        await self._show_detail()
 
     def _take_over_answered(self, take_over: bool | None) -> None:
         if take_over:
@@ -94,10 +94,10 @@ class ThreadScreen(DecidingScreen):
             lease = take_review_lease(self.item.decision_key, holder=self.triage.operator, force=True)
         self.app.call_from_thread(self.notify, f"You now hold this message (was {lease.previous_holder}).")
 
-    def _show_detail(self) -> None:
+    async def _show_detail(self) -> None:
         if self.detail is None:
             return
-        self.query_one(ThreadView).show(self.detail, show_headers=self.show_headers,
+        await self.query_one(ThreadView).show(self.detail, show_headers=self.show_headers,
                                          unfold_quotes=self.unfold_quotes)
         self.query_one("#suggestion", Static).update(suggestion_text(self.detail, self.triage.clock()))
 
@@ -122,12 +122,12 @@ class ThreadScreen(DecidingScreen):
     def action_toggle_headers(self) -> None:
         """Show or hide the raw headers."""
         self.show_headers = not self.show_headers
-        self._show_detail()
+        self.run_worker(self._show_detail(), group="thread-show", exclusive=True)
 
     def action_toggle_quotes(self) -> None:
         """Unfold or fold quoted text."""
         self.unfold_quotes = not self.unfold_quotes
-        self._show_detail()
+        self.run_worker(self._show_detail(), group="thread-show", exclusive=True)
 
 
 def _title(item: QueueItem) -> str:

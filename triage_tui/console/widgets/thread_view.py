@@ -76,17 +76,20 @@ class MessageCard(Vertical):
 class ThreadView(VerticalScroll):
     """Every message of a thread, oldest first, the selected one marked."""
 
-    def show(self, detail: MessageDetail, *, show_headers: bool, unfold_quotes: bool) -> None:
-        """Replace the content with this thread."""
-        self.remove_children()
+    async def show(self, detail: MessageDetail, *, show_headers: bool, unfold_quotes: bool) -> None:
+        """Replace the content with this thread, scrolled to the message the decisions are about."""
+        await self.remove_children()
         thread = detail.thread or [detail.message]
-        cards = []
+        cards: list[MessageCard] = []
         for message in thread:
             selected = message.message_id == detail.message.message_id
             cards.append(MessageCard(message, detail.signals if selected else None, selected=selected,
                                      show_headers=show_headers, unfold_quotes=unfold_quotes,
                                      note=detail.notes.get(message.message_id, "")))
-        self.mount_all(cards)
+        await self.mount_all(cards)
+        selected = next((card for card in cards if card.has_class("-selected")), None)
+        if selected is not None and selected is not cards[0]:
+            self.call_after_refresh(self.scroll_to_widget, selected, animate=False, top=True)
 
 
 def suggestion_text(detail: MessageDetail, now: datetime) -> str:
