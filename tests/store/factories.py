@@ -65,11 +65,18 @@ def make_messages(
     seed: int = 7,
     bodies: bool = False,
     suggestions: bool = False,
+    per_thread: int = 1,
     **overrides: Any,
 ) -> list[int]:
-    """Insert `count` messages (bulk, in one transaction) and return their keys in insert order."""
+    """Insert `count` messages (bulk, in one transaction) and return their keys in insert order.
+
+    With `per_thread` > 1, runs of that many consecutive messages share a thread.
+    """
     rng = random.Random(seed + start)
     rows = [message_values(start + i, rng, **dict(overrides)) for i in range(count)]
+    if per_thread > 1 and "thread_id" not in overrides:
+        for i, row in enumerate(rows):
+            row["thread_id"] = f"thr-{(start + i) // per_thread:07d}"
     bulk_insert(MessageRow, rows)
     keys = [
         key

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from triage_tui.store.message_rows import RowPlan
     from triage_tui.store.tickets import TicketChange
 
+# Conversations that held no customer mail until now (a page of older mail can bring the first one).
+_NO_CUSTOMER_YET = (ConversationState.AUTOMATED.value, ConversationState.QUARANTINED.value)
 _UNTRIAGED = {MessageState.NEW.value: ConversationState.NEW,
               MessageState.NEEDS_HUMAN.value: ConversationState.NEEDS_HUMAN}
 
@@ -28,6 +30,7 @@ def apply_arrivals(fresh: list["RowPlan"], keys: dict[str, int], rows: dict[str,
     """Update the conversations these new messages joined; returns the ticket transitions made."""
     created = {row.id for row in rows.values() if row.message_count == 0}
     touched = sorted({plan.conversation_id for plan in fresh if plan.conversation_id is not None})
+    conversations.adopt_tickets([cid for cid in touched if cid not in created])
     conversations.derive(touched, now)
     new_ones = [cid for cid in touched if cid in created]
     if new_ones:
@@ -37,7 +40,8 @@ def apply_arrivals(fresh: list["RowPlan"], keys: dict[str, int], rows: dict[str,
                        and p.conversation_id not in created), key=lambda p: (p.received, p.message_id))
     for plan in arrivals:
         conversation = ConversationRow.get_by_id(plan.conversation_id)
-        if conversation.answered_at is not None and plan.received <= conversation.answered_at:
+        never_triaged = conversation.state in _NO_CUSTOMER_YET
+        if not never_triaged and conversation.answered_at is not None and plan.received <= conversation.answered_at:
             continue  # older than our last reply or decision: counted, but it moves nothing
         if conversation.ticket_id:
             change = tickets.customer_message_arrived(conversation, MessageRow.get_by_id(keys[plan.message_id]),

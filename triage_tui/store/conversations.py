@@ -148,35 +148,38 @@ _RANK = ("(CASE t.\"urgency\" WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'lo
 
 
 def derive(ids: list[int] | None, now: float) -> None:
-    """Recompute counts, the latest customer message and its display columns, SLA start and sort time."""
+    """Recompute counts, the latest customer message and its display columns, SLA start and sort time.
+
+    Two statements, one write per row each (the right-hand sides see the row as it was).
+    """
     if ids is not None and not ids:
         return
     p = _db().param
+    answered = _greatest('"answered_at"', _OWN_MAX)
+    sla = f'(SELECT MIN(m."received_at") {_CUSTOMER} AND ({answered} IS NULL OR m."received_at" > {answered}))'
+    last_customer = f'(SELECT MAX(m."received_at") {_CUSTOMER})'
+    latest = f'COALESCE((SELECT MAX(m."received_at") {_MSGS}), "latest_at")'
     _run(f"""UPDATE "conversations" SET
         "message_count" = (SELECT COUNT(*) {_MSGS}),
         "customer_count" = (SELECT COUNT(*) {_CUSTOMER}),
-        "latest_at" = COALESCE((SELECT MAX(m."received_at") {_MSGS}), "latest_at"),
-        "last_customer_at" = (SELECT MAX(m."received_at") {_CUSTOMER}),
-        "answered_at" = {_greatest('"answered_at"', _OWN_MAX)},
+        "latest_at" = {latest},
+        "last_customer_at" = {last_customer},
+        "answered_at" = {answered},
         "message_key" = COALESCE(
             (SELECT m."id" {_CUSTOMER} ORDER BY m."received_at" DESC, m."id" DESC LIMIT 1),
             (SELECT m."id" {_MSGS} ORDER BY m."received_at" DESC, m."id" DESC LIMIT 1)),
+        "sla_started_at" = {sla},
+        "sort_at" = COALESCE({sla}, {last_customer}, {latest}),
         "updated_at" = {p}
         WHERE {{where}}""", [now], ids)
-    _run("""UPDATE "conversations" SET ("message_id", "subject", "sender_email", "sender_name", "category",
+    # What the queue shows: the latest customer message, with the ticket's category and urgency if any.
+    _run(f"""UPDATE "conversations" SET ("message_id", "subject", "sender_email", "sender_name", "category",
         "urgency", "urgency_rank", "confidence", "flags") = (SELECT m."message_id", m."subject",
-        m."sender_email", m."sender_name", m."category", m."urgency", m."urgency_rank", m."confidence",
-        m."flags" FROM "messages" m WHERE m."id" = "conversations"."message_key")
-        WHERE "message_key" IS NOT NULL AND {where}""", [], ids)
-    _run(f"""UPDATE "conversations" SET ("category", "urgency", "urgency_rank") = (SELECT t."category",
-        t."urgency", {_RANK} FROM "tickets" t WHERE t."ticket_id" = "conversations"."ticket_id")
-        WHERE "ticket_id" != '' AND EXISTS (SELECT 1 FROM "tickets" t
-        WHERE t."ticket_id" = "conversations"."ticket_id") AND {{where}}""", [], ids)
-    _run(f"""UPDATE "conversations" SET "sla_started_at" = (SELECT MIN(m."received_at") {_CUSTOMER}
-        AND ("conversations"."answered_at" IS NULL OR m."received_at" > "conversations"."answered_at"))
-        WHERE {{where}}""", [], ids)
-    _run("""UPDATE "conversations" SET "sort_at" = COALESCE("sla_started_at", "last_customer_at", "latest_at")
-        WHERE {where}""", [], ids)
+        m."sender_email", m."sender_name", COALESCE(t."category", m."category"), COALESCE(t."urgency", m."urgency"),
+        CASE WHEN t."ticket_id" IS NULL THEN m."urgency_rank" ELSE {_RANK} END, m."confidence", m."flags"
+        FROM "messages" m LEFT JOIN "tickets" t ON t."ticket_id" = "conversations"."ticket_id"
+        WHERE m."id" = "conversations"."message_key")
+        WHERE "message_key" IS NOT NULL AND {{where}}""", [], ids)
     _add_kind_flags(ids)
 
 
@@ -200,14 +203,19 @@ def _add_kind_flags(ids: list[int] | None) -> None:
             ConversationRow.update(flags=dumps(merged)).where(ConversationRow.id == conversation_id).execute()
 
 
+def adopt_tickets(ids: list[int] | None) -> None:
+    """Give conversations without a ticket the one their thread already has (made before conversations)."""
+    _run("""UPDATE "conversations" SET ("ticket_id", "ticket_status", "state") = (SELECT t."ticket_id",
+        t."status", t."status" FROM "tickets" t WHERE t."grant_id" = "conversations"."grant_id"
+        AND t."thread_id" = "conversations"."thread_id")
+        WHERE "ticket_id" = '' AND EXISTS (SELECT 1 FROM "tickets" t WHERE t."grant_id" = "conversations"."grant_id"
+        AND t."thread_id" = "conversations"."thread_id") AND {where}""", [], ids)
+
+
 def initial_states(ids: list[int] | None, now: float) -> None:
     """The state of conversations that had none yet, from their mail (and a ticket made before)."""
     p = _db().param
-    _run(f"""UPDATE "conversations" SET ("ticket_id", "ticket_status") = (SELECT t."ticket_id", t."status"
-        FROM "tickets" t WHERE t."grant_id" = "conversations"."grant_id"
-        AND t."thread_id" = "conversations"."thread_id")
-        WHERE "ticket_id" = '' AND EXISTS (SELECT 1 FROM "tickets" t WHERE t."grant_id" = "conversations"."grant_id"
-        AND t."thread_id" = "conversations"."thread_id") AND {{where}}""", [], ids)
+    adopt_tickets(ids)
     derive(ids, now)
     latest = 'FROM "messages" m WHERE m."id" = "conversations"."message_key"'
     untriaged = (f"(SELECT CASE WHEN m.\"state\" IN ('{MessageState.NEEDS_HUMAN.value}', "
@@ -227,6 +235,8 @@ def initial_states(ids: list[int] | None, now: float) -> None:
 def rebuild(now: float) -> int:
     """Group every message without a conversation into one per (grant, thread); returns how many were made."""
     before = ConversationRow.select().count()
+    if not is_sqlite():
+        _db().execute_sql('ANALYZE "messages"')  # fresh statistics, or the per-thread lookups may scan
     key_sql = 'CASE WHEN "thread_id" = \'\' THEN "message_id" ELSE "thread_id" END'
     p = _db().param
     newest = _db().execute_sql('SELECT MAX("id") FROM "conversations"').fetchone()[0] or 0
@@ -238,10 +248,10 @@ def rebuild(now: float) -> int:
         'normal', 2, 0, '[]', 0, 0, MAX("received_at"), MAX("received_at"), MIN("created_at"), {p}
         FROM "messages" WHERE "conversation_id" IS NULL GROUP BY "grant_id", {key_sql}
         ON CONFLICT DO NOTHING""", [now])
-    _db().execute_sql(f"""UPDATE "messages" SET "conversation_id" = (SELECT c."id" FROM "conversations" c
+    _db().execute_sql(f"""UPDATE "messages" SET "conversation_id" = c."id" FROM "conversations" c
         WHERE c."grant_id" = "messages"."grant_id" AND c."thread_id" = {key_sql.replace('"thread_id"',
-        '"messages"."thread_id"').replace('"message_id"', '"messages"."message_id"')})
-        WHERE "conversation_id" IS NULL""")
+        '"messages"."thread_id"').replace('"message_id"', '"messages"."message_id"')}
+        AND "messages"."conversation_id" IS NULL""")
     ids = None if newest == 0 else [
         i for (i,) in ConversationRow.select(ConversationRow.id).where(ConversationRow.id > newest).tuples()]
     initial_states(ids, now)

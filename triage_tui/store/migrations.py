@@ -35,7 +35,6 @@ def _conversations(db: Database) -> None:
     """Version 2: conversations, ticket lifecycle, mail kinds, Message-ID dedupe and bounce links."""
     import time
 
-    from peewee import CharField, DoubleField, IntegerField
     from playhouse.migrate import SchemaMigrator, migrate
 
     from triage_tui.store import conversations
@@ -47,13 +46,15 @@ def _conversations(db: Database) -> None:
     def run(sql: str) -> None:
         db.execute_sql(sql if db.param == "?" else sql.replace("%", "%%"))
 
-    migrate(
-        migrator.add_column("messages", "kind", CharField(default="customer")),
-        migrator.add_column("messages", "rfc_message_id", CharField(null=True)),
-        migrator.add_column("messages", "conversation_id", IntegerField(null=True)),
-        migrator.add_column("messages", "bounce_of", CharField(default="")),
-        migrator.add_column("tickets", "updated_at", DoubleField(null=True)),
-    )
+    # Plain ADD COLUMN on both engines: a SQLite table rebuild would drop `messages` and, with foreign
+    # keys on, cascade-delete every body, suggestion and lease that points at it.
+    double = "REAL" if db.param == "?" else "DOUBLE PRECISION"
+    for table, column, ddl in (("messages", "kind", "VARCHAR(255) NOT NULL DEFAULT 'customer'"),
+                               ("messages", "rfc_message_id", "VARCHAR(255)"),
+                               ("messages", "conversation_id", "INTEGER"),
+                               ("messages", "bounce_of", "VARCHAR(255) NOT NULL DEFAULT ''"),
+                               ("tickets", "updated_at", double)):
+        run(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
     # The one kind of each stored message, by the documented precedence of its v1 flags.
     run("""UPDATE "messages" SET "kind" = CASE
         WHEN "flags" LIKE '%"own_outbound"%' THEN 'own_outbound'
