@@ -184,3 +184,33 @@ class TestPaletteAndLeases:
             assert await wait_until(pilot, lambda: lease_holders([key]) == {key: "alice"})
             takeovers = [event for _, event in list_audit(action="lease.takeover")]
             assert len(takeovers) == 1 and takeovers[0].actor == "alice"
+
+
+class TestTicketLifecycle:
+    """S solves, O reopens, status: filters list tickets, v shows single messages."""
+
+    async def test_solve_reopen_status_filter_and_the_message_view(self, seeded, app_factory):
+        app = app_factory()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            table = app.screen.table
+            item = table.current
+            await pilot.press("a")
+            assert await wait_until(pilot, lambda: table.current.ticket_status == "open")
+            await pilot.press("S")
+            ticket = lambda: TicketRow.get(TicketRow.thread_id == item.thread_id)  # noqa: E731
+            assert await wait_until(pilot, lambda: ticket().status == "solved")
+            assert await wait_until(pilot, lambda: item.key not in {i.key for i in table.items})
+            await pilot.press("slash", *"status:solved", "enter")
+            assert await wait_until(pilot, lambda: [i.key for i in table.items] == [item.key])
+            await pilot.press("O")
+            assert await wait_until(pilot, lambda: ticket().status == "open")
+            kinds = [d.kind for d in decisions_for(GRANT, item.message_id)]
+            assert kinds == [DecisionKind.APPROVE_TICKET, DecisionKind.SOLVE_TICKET, DecisionKind.REOPEN_TICKET]
+            await pilot.press("slash")
+            app.screen.query_one("#filter").value = ""
+            await pilot.press("enter", "v")
+            assert await wait_until(pilot, lambda: table.filter.messages and table.loaded and table.items)
+            assert app.screen.query_one("#filter").value == "view:messages"
+            assert all(not i.conversation and i.key == i.message_key for i in table.items)
+            assert "messages in this view" in str(app.screen.query_one("#queue-status").render())
