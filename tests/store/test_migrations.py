@@ -51,6 +51,19 @@ def describe(db) -> dict:
     return shape
 
 
+def empty_version_1_store(db_url: str, tmp_path) -> str:
+    """A database on the engine under test holding only the frozen version-1 schema; its URL."""
+    database.initialize(None)
+    if db_url.startswith("sqlite"):
+        db_url = f"sqlite:///{tmp_path / 'old.db'}"
+    else:
+        from tests.fixtures.store import _reset_postgres
+
+        _reset_postgres(db_url)
+    load_frozen_schema(db_url, 1)
+    return db_url
+
+
 def _reopen(db_url: str):
     if not database.is_closed():
         database.close()
@@ -61,14 +74,7 @@ def test_a_version_1_store_is_migrated_to_the_schema_a_new_store_gets(db_url, tm
     fresh = store_db.open_url(db_url)
     expected = describe(fresh)
     fresh.close()
-    database.initialize(None)
-    if db_url.startswith("sqlite"):
-        db_url = f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        from tests.fixtures.store import _reset_postgres
-
-        _reset_postgres(db_url)
-    load_frozen_schema(db_url, 1)
+    db_url = empty_version_1_store(db_url, tmp_path)
     migrated = store_db.open_url(db_url)
     try:
         assert store_db.schema_version(migrated) == store_db.SCHEMA_VERSION
@@ -161,14 +167,7 @@ def _insert_v1(db_url: str, rows: list[tuple[dict, str]], tickets: list[dict]) -
 def test_version_1_messages_are_grouped_into_conversations_and_keep_their_tickets(db_url, tmp_path):
     from triage_tui.store.models import ConversationRow, MessageBody, MessageRow
 
-    database.initialize(None)
-    if db_url.startswith("sqlite"):
-        db_url = f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        from tests.fixtures.store import _reset_postgres
-
-        _reset_postgres(db_url)
-    load_frozen_schema(db_url, 1)
+    db_url = empty_version_1_store(db_url, tmp_path)
     thread_a = dict(thread_id="tA", ticket_id="T-1")
     _insert_v1(db_url, [
         ({**thread_a, "message_id": "a1", "subject": "Invoice wrong", "sender_email": "ana@c.example",

@@ -186,21 +186,23 @@ def derive(ids: list[int] | None, now: float) -> None:
 def _add_kind_flags(ids: list[int] | None) -> None:
     """Mention the automated mail a conversation holds (a bounce of our reply above all) in its flags."""
     query = (MessageRow.select(MessageRow.conversation_id, MessageRow.kind)
-             .where(MessageRow.kind.in_(FLAGGED_KINDS)).group_by(MessageRow.conversation_id, MessageRow.kind))
+             .where(MessageRow.kind.in_(FLAGGED_KINDS) & MessageRow.conversation_id.is_null(False))
+             .group_by(MessageRow.conversation_id, MessageRow.kind))
     kinds: dict[int, set[str]] = {}
     parts = [None] if ids is None else [sorted(set(ids))[i:i + CHUNK] for i in range(0, len(set(ids)), CHUNK)]
     for part in parts:
         scoped = query if part is None else query.where(MessageRow.conversation_id.in_(part))
         for conversation_id, kind in scoped.tuples():
             kinds.setdefault(conversation_id, set()).add(kind)
-    for conversation_id, found in kinds.items():
-        row = ConversationRow.get_or_none(ConversationRow.id == conversation_id)
-        if row is None:
-            continue
-        flags = [str(f) for f in loads(row.flags, [])]
-        merged = flags + sorted(k for k in found if k not in flags)
-        if merged != flags:
-            ConversationRow.update(flags=dumps(merged)).where(ConversationRow.id == conversation_id).execute()
+    wanted = sorted(kinds)
+    for start in range(0, len(wanted), CHUNK):
+        rows = ConversationRow.select(ConversationRow.id, ConversationRow.flags).where(
+            ConversationRow.id.in_(wanted[start:start + CHUNK]))
+        for conversation_id, stored in rows.tuples():
+            flags = [str(f) for f in loads(stored, [])]
+            merged = flags + sorted(k for k in kinds[conversation_id] if k not in flags)
+            if merged != flags:
+                ConversationRow.update(flags=dumps(merged)).where(ConversationRow.id == conversation_id).execute()
 
 
 def adopt_tickets(ids: list[int] | None) -> None:
