@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.console.helpers import GRANT, settle, wait_until
 from triage_tui.console.dialogs.confirm import ConfirmDialog, ReasonDialog
 from triage_tui.console.screens.thread import ThreadScreen
@@ -187,7 +189,16 @@ class TestPaletteAndLeases:
 
 
 class TestTicketLifecycle:
-    """S solves, O reopens, status: filters list tickets, v shows single messages."""
+    """S solves, O reopens, status: filters list tickets, v shows single messages.
+
+    Keys and screens do not depend on the engine (tests/store/test_conversations.py runs the
+    lifecycle itself on both): this runs on SQLite only.
+    """
+
+    @pytest.fixture
+    def db_url(self, tmp_path) -> str:
+        """SQLite only."""
+        return f"sqlite:///{tmp_path / 'triage.db'}"
 
     async def test_solve_reopen_status_filter_and_the_message_view(self, seeded, app_factory):
         app = app_factory()
