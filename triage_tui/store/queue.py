@@ -11,9 +11,10 @@ from __future__ import annotations
 import heapq
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Callable, Iterable
 
-from peewee import Field, Model, Tuple, fn
+from peewee import SQL, Field, Model, Tuple, fn
 
 from triage_tui.domain import (
     ConversationState,
@@ -63,7 +64,7 @@ def _message_item(row: tuple, holders: dict[int, str]) -> QueueItem:
 
 
 def _conversation_item(row: tuple, holders: dict[int, str]) -> QueueItem:
-    conversation = ConversationRow(**dict(zip(_CONVERSATION_FIELDS, row)))
+    conversation = SimpleNamespace(**dict(zip(_CONVERSATION_FIELDS, row)))
     return conversation_item(conversation, holders.get(conversation.message_key or 0, ""))
 
 
@@ -127,12 +128,21 @@ def queue_window(
         return []
     now = time.time() if now is None else now
     view = view_of(filter)
+    model = view.model
     backward = before is not None
     cursor = before if backward else after
-    parts = [list(query.limit(limit).tuples()) for query in _scans(filter, now, cursor, backward)]
-    rows = list(_take(heapq.merge(*parts, key=_sort_key, reverse=backward), limit))
+    # Merge the scans on their keyset columns alone (read from the index), then read the rows shown.
+    parts = [list(query.select(model.id, model.urgency_rank, view.at).limit(limit).tuples())
+             for query in _scans(filter, now, cursor, backward)]
+    positions = list(_take(heapq.merge(*parts, key=_sort_key, reverse=backward), limit))
     if backward:
-        rows.reverse()
+        positions.reverse()
+    # The keys are integers read a moment ago: one literal list, not hundreds of bound parameters.
+    keys = SQL("(" + ", ".join(str(int(p[0])) for p in positions) + ")")
+    full = {row[0]: row for row in model.select(*view.columns).where(model.id.in_(keys)).tuples()} \
+        if positions else {}
+    # Each row keeps the position it was merged at, so a cursor made from it never skips or repeats.
+    rows = [(key, rank, at, *full[key][3:]) for key, rank, at in positions if key in full]
     holders = lease_holders([k for k in (view.lease_key(row) for row in rows) if k], now=now)
     return [view.to_item(row, holders) for row in rows]
 
