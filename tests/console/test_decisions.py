@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.console.helpers import GRANT, settle, wait_until
+from tests.console.helpers import GRANT, settle, sqlite_only, wait_until
 from triage_tui.console.dialogs.confirm import ConfirmDialog, ReasonDialog
 from triage_tui.console.screens.thread import ThreadScreen
 from triage_tui.domain import DecisionKind
@@ -195,10 +193,7 @@ class TestTicketLifecycle:
     lifecycle itself on both): this runs on SQLite only.
     """
 
-    @pytest.fixture
-    def db_url(self, tmp_path) -> str:
-        """SQLite only."""
-        return f"sqlite:///{tmp_path / 'triage.db'}"
+    db_url = sqlite_only
 
     async def test_solve_reopen_status_filter_and_the_message_view(self, seeded, app_factory):
         app = app_factory()

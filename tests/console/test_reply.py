@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.console.helpers import AGENT, GRANT, screen_text, settle, wait_until
+from tests.console.helpers import AGENT, GRANT, screen_text, settle, sqlite_only, wait_until
 from triage_tui.console.dialogs.confirm import ConfirmDialog
 from triage_tui.console.screens.reply import ReplyEditScreen, ReplyReviewScreen
 from triage_tui.store.decisions import decisions_for
@@ -27,10 +25,7 @@ class TestReplyNeedsATicket:
     """The draft names the ticket; a conversation without one is approved first (SQLite only: the
     approval itself runs on both engines in the store tests)."""
 
-    @pytest.fixture
-    def db_url(self, tmp_path) -> str:
-        """SQLite only."""
-        return f"sqlite:///{tmp_path / 'triage.db'}"
+    db_url = sqlite_only
 
     async def test_a_reply_needs_a_ticket_and_the_draft_carries_its_reference(self, seeded, app_factory):
         app = app_factory()
