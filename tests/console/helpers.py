@@ -20,13 +20,13 @@ SUBJECTS = ["Invoice charged twice", "App crashes on login", "Cannot reset my pa
             "Please add dark mode", "WIN A PRIZE NOW", "Question about the contract"]
 
 
-def _sqlite_db_url(tmp_path) -> str:
-    """SQLite only, for screens and keys that do not depend on the engine."""
-    return f"sqlite:///{tmp_path / 'triage.db'}"
+class SqliteOnly:
+    """A test class base for screens and keys that do not depend on the engine: SQLite alone."""
 
-
-# In a test class: `db_url = sqlite_only` runs its tests on SQLite alone.
-sqlite_only = pytest.fixture(name="db_url")(_sqlite_db_url)
+    @pytest.fixture
+    def db_url(self, tmp_path) -> str:
+        """A SQLite file, whatever engines the suite runs on."""
+        return f"sqlite:///{tmp_path / 'triage.db'}"
 
 
 def fixed_clock() -> datetime:

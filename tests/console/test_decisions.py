@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.console.helpers import GRANT, settle, sqlite_only, wait_until
+from tests.console.helpers import GRANT, SqliteOnly, settle, wait_until
 from triage_tui.console.dialogs.confirm import ConfirmDialog, ReasonDialog
 from triage_tui.console.screens.thread import ThreadScreen
 from triage_tui.domain import DecisionKind
@@ -186,14 +186,12 @@ class TestPaletteAndLeases:
             assert len(takeovers) == 1 and takeovers[0].actor == "alice"
 
 
-class TestTicketLifecycle:
+class TestTicketLifecycle(SqliteOnly):
     """S solves, O reopens, status: filters list tickets, v shows single messages.
 
     Keys and screens do not depend on the engine (tests/store/test_conversations.py runs the
     lifecycle itself on both): this runs on SQLite only.
     """
-
-    db_url = sqlite_only
 
     async def test_solve_reopen_status_filter_and_the_message_view(self, seeded, app_factory):
         app = app_factory()

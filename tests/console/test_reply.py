@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.console.helpers import AGENT, GRANT, screen_text, settle, sqlite_only, wait_until
+from tests.console.helpers import AGENT, GRANT, SqliteOnly, screen_text, settle, wait_until
 from triage_tui.console.dialogs.confirm import ConfirmDialog
 from triage_tui.console.screens.reply import ReplyEditScreen, ReplyReviewScreen
 from triage_tui.store.decisions import decisions_for
@@ -21,11 +21,9 @@ async def _open_draft(pilot, app):
     return app.screen
 
 
-class TestReplyNeedsATicket:
+class TestReplyNeedsATicket(SqliteOnly):
     """The draft names the ticket; a conversation without one is approved first (SQLite only: the
     approval itself runs on both engines in the store tests)."""
-
-    db_url = sqlite_only
 
     async def test_a_reply_needs_a_ticket_and_the_draft_carries_its_reference(self, seeded, app_factory):
         app = app_factory()
