@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from triage_tui.config import Config, ConsoleConfig, DatabaseConfig, InboxConfig, NylasConfig
 from triage_tui.domain import Address, Attachment, Header, InboundMessage, MailSignals, Suggestion
 from triage_tui.store.messages import InboxScope, PreparedMessage, store_batch
@@ -16,6 +18,15 @@ URGENCIES = ["critical", "high", "normal", "low"]
 SENDERS = ["ana@globex.example", "bo@initech.example", "cy@umbrella.example", "di@acme-customer.example"]
 SUBJECTS = ["Invoice charged twice", "App crashes on login", "Cannot reset my password",
             "Please add dark mode", "WIN A PRIZE NOW", "Question about the contract"]
+
+
+class SqliteOnly:
+    """A test class base for screens and keys that do not depend on the engine: SQLite alone."""
+
+    @pytest.fixture
+    def db_url(self, tmp_path) -> str:
+        """A SQLite file, whatever engines the suite runs on."""
+        return f"sqlite:///{tmp_path / 'triage.db'}"
 
 
 def fixed_clock() -> datetime:

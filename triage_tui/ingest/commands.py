@@ -167,7 +167,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
         f"messages             {state.messages}",
         f"threads              {state.threads}",
         f"pending suggestions  {state.pending_suggestions}",
-        f"tickets              {state.tickets}",
+        f"conversations        {sum(state.conversations_by_state.values())}"
+        + "".join(f", {k} {v}" for k, v in sorted(state.conversations_by_state.items())),
+        f"tickets              {state.tickets}" + "".join(f", {k} {v}" for k, v in sorted(state.tickets_by_status.items())),
         f"quarantined          {state.quarantined}",
         "outbox               " + (", ".join(f"{k} {v}" for k, v in sorted(state.outbox_by_state.items())) or "empty"),
         "webhook events       " + (", ".join(f"{k} {v}" for k, v in sorted(state.webhook_events_by_status.items()))

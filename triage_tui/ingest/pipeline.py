@@ -73,6 +73,8 @@ class IngestReport:
     quarantined: int = 0
     gone: int = 0
     errors: list[str] = field(default_factory=list)
+    # API ids whose mail was already stored under another id (same Message-ID): handled, not stored.
+    absorbed: list[str] = field(default_factory=list)
 
     def add(self, other: "IngestReport") -> None:
         """Add another report's counts to this one."""
@@ -80,6 +82,7 @@ class IngestReport:
                      "quarantined", "gone"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.extend(other.errors)
+        self.absorbed.extend(other.absorbed)
 
 
 class Pipeline:
@@ -198,6 +201,7 @@ class Pipeline:
         events.stored(scope.grant_id, len(result.stored), duplicates=len(result.duplicates))
         report.stored += len(result.stored)
         report.duplicates += len(result.duplicates)
+        report.absorbed.extend(result.duplicates)
         report.flagged += len(result.flagged)
         report.suggested += len(result.suggested)
         report.linked += len(result.linked)

@@ -135,9 +135,12 @@ class Worker:
         if known_items:
             self.pipeline.audit_duplicates(scope, [(m.message_id, d) for m, d in known_items], cycle.report)
             cycle.report.seen += len(known_items)
+        absorbed: set[str] = set()
         if fetched:
-            cycle.report.add(self.pipeline.ingest_messages(grant_id, fetched))
-        stored = existing_message_ids(grant_id, [m.message_id for m, _ in items])
+            report = self.pipeline.ingest_messages(grant_id, fetched)
+            cycle.report.add(report)
+            absorbed = set(report.absorbed)
+        stored = existing_message_ids(grant_id, [m.message_id for m, _ in items]) | absorbed
         retry_locked(lambda: mark_events([d.event_row_id for m, d in items if m.message_id in stored], DONE))
 
     def maybe_retrain(self) -> bool:

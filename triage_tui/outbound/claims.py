@@ -15,6 +15,7 @@ from triage_tui.store.audit import record_audit
 from triage_tui.store.control import STOP_SWITCH, read_stop_switch
 from triage_tui.store.db import is_sqlite, write_transaction
 from triage_tui.store.models import ControlRow, OutboxRow
+from triage_tui.store.tickets import reply_sent
 from triage_tui.store.text import db_safe
 
 CLAIMABLE_SCAN = 25
@@ -137,11 +138,19 @@ def begin_send(claim: Claim, now: float, lease_s: float) -> str:
 
 def finish(claim: Claim, now: float, action: str, *, from_states: tuple[str, ...] = ("sending",),
            detail: dict | None = None, **values) -> bool:
-    """Record an outcome with the fencing check and its audit row; False when superseded."""
+    """Record an outcome with the fencing check and its audit row; False when superseded.
+
+    A reply recorded as sent answers its conversation and moves an open ticket to pending, in the
+    same transaction (`tickets.reply_sent`).
+    """
     with write_transaction():
         done = _fenced(claim, from_states, now, **values)
         audit(claim.row, action if done else "outbox.stale_result", claim.owner, now,
               **({"outcome": action} if not done else {}), **(detail or {}))
+        if done and values.get("state") == OutboxState.SENT.value:
+            reply_sent(claim.row.grant_id, claim.row.reply_to_message_id, at=now, actor=claim.owner,
+                       sent_message_id=claim.row.sent_message_id,
+                       reply_command_result_id=claim.row.command_result_id)
     return done
 
 
