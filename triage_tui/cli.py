@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "worker": "triage_tui.ingest.commands:worker",
     "webhook": "triage_tui.ingest.commands:webhook",
     "status": "triage_tui.ingest.commands:status",
+    "migrate": "triage_tui.store.commands:migrate",
 }
 
 
@@ -37,6 +38,22 @@ class LazyGroup(click.Group):
             return None
         module_name, attribute = target.split(":")
         return getattr(importlib.import_module(module_name), attribute)
+
+    def invoke(self, ctx: click.Context):
+        """Run the command; a database that fails past its retries is one line and exit 1, every time."""
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.ClickException:
+            raise
+        except Exception as exc:  # noqa: BLE001 - only database errors are turned into the line
+            from triage_tui.store.db import StoreError
+            from triage_tui.store.transient import describe, is_database_error
+
+            if isinstance(exc, StoreError):
+                fail(str(exc))
+            if is_database_error(exc):
+                fail(describe(exc))
+            raise
 
 
 @click.group(cls=LazyGroup, invoke_without_command=True)

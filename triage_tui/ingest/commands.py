@@ -9,20 +9,14 @@ import signal
 import threading
 
 import click
-from peewee import DatabaseError
 
 from triage_tui.cli import fail, load
 from triage_tui.config import Config, webhook_secrets
-from triage_tui.store.db import StoreError, open_database
+from triage_tui.store.db import open_database
 
 
 def _open(config: Config) -> None:
-    try:
-        open_database(config.database)
-    except StoreError as exc:
-        fail(str(exc))
-    except (OSError, DatabaseError) as exc:
-        fail(f"cannot open the database at {config.database.resolved_url()}: {exc}")
+    open_database(config.database)  # a database that cannot be used is one line (cli.LazyGroup.invoke)
 
 
 @click.command()
@@ -101,13 +95,12 @@ def status(ctx: click.Context, as_json: bool) -> None:
     from triage_tui.outbound.status import outbound_status
     from triage_tui.store.status import store_status
 
+    from triage_tui.store.transient import retrying
+
     config = load(ctx)
     _open(config)
-    try:
-        state = store_status()
-        sending = outbound_status(config)
-    except Exception as exc:  # noqa: BLE001 - a dead database is one line, not a traceback
-        fail(f"cannot read the database: {exc}")
+    state = retrying(store_status)
+    sending = retrying(outbound_status, config)
     if as_json:
         click.echo(json.dumps({**state.model_dump(mode="json"), **sending}, indent=2, sort_keys=True))
         return

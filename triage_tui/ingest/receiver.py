@@ -30,6 +30,7 @@ from triage_tui.nylas.webhooks import (
 )
 from triage_tui.store.audit import record_audit
 from triage_tui.store.db import write_transaction
+from triage_tui.store.transient import retrying
 from triage_tui.store.webhook_events import UNPARSEABLE, record_event, record_events
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,7 @@ class GroupWriter:
 
     async def run(self, write):
         """Run a one-off write on the writer thread, so the event loop never waits on a lock."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, write)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, retrying, write)
 
     async def _flush(self) -> None:
         loop = asyncio.get_running_loop()
@@ -183,8 +184,8 @@ class GroupWriter:
 
 
 def _write(events: list[dict]) -> list[bool]:
-    # the writer thread keeps its own connection open between groups
-    return record_events(events)
+    # the writer thread keeps its own connection open between groups (and opens a new one after a restart)
+    return retrying(record_events, events)
 
 
 def _gunzip(raw: bytes, limit: int) -> bytes | None:

@@ -46,12 +46,9 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
 
 
 def _open(config: Config) -> None:
-    from triage_tui.store.db import StoreError, open_database
+    from triage_tui.store.db import open_database
 
-    try:
-        open_database(config.database)
-    except StoreError as exc:
-        fail(str(exc))
+    open_database(config.database)  # a database that cannot be used is one line (cli.LazyGroup.invoke)
 
 
 def _actor(config: Config, actor: str | None) -> str:
@@ -74,6 +71,7 @@ def pause(ctx: click.Context, reason: str, duration: str | None, actor: str | No
     """Turn the stop switch on: no send starts until `resume`. Nothing is deleted or cancelled."""
     from triage_tui.store.control import set_stop_switch
     from triage_tui.store.outbox import count_waiting
+    from triage_tui.store.transient import retrying
 
     config = load(ctx)
     if not reason.strip():
@@ -87,7 +85,7 @@ def pause(ctx: click.Context, reason: str, duration: str | None, actor: str | No
     _open(config)
     switch = set_stop_switch(True, actor=_actor(config, actor), reason=reason, until=until,
                              tenant_id=config.tenant_id, environment=config.environment)
-    waiting = count_waiting()
+    waiting = retrying(count_waiting)
     until_text = f" until {switch.until.isoformat(timespec='seconds')}" if switch.until else " until resumed"
     click.echo(f"stop switch ON{until_text} (by {switch.actor}: {switch.reason}); {waiting} send(s) waiting")
 
@@ -99,12 +97,13 @@ def resume(ctx: click.Context, actor: str | None) -> None:
     """Turn the stop switch off; prints how many waiting sends will now go."""
     from triage_tui.store.control import set_stop_switch
     from triage_tui.store.outbox import count_waiting
+    from triage_tui.store.transient import retrying
 
     config = load(ctx)
     _open(config)
     set_stop_switch(False, actor=_actor(config, actor), tenant_id=config.tenant_id,
                     environment=config.environment)
-    click.echo(f"stop switch OFF; {count_waiting()} send(s) will go")
+    click.echo(f"stop switch OFF; {retrying(count_waiting)} send(s) will go")
 
 
 @click.group()

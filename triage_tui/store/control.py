@@ -7,11 +7,14 @@ from datetime import datetime, timezone
 
 from triage_tui.domain import AuditEvent, StopSwitch
 from triage_tui.store.audit import record_audit
-from triage_tui.store.db import write_transaction
-from triage_tui.store.models import ControlRow
+from triage_tui.store.db import is_sqlite, write_transaction
+from triage_tui.store.models import ControlRow, database
 from triage_tui.store.text import db_safe, from_epoch, to_epoch
+from triage_tui.store.transient import retrying
 
 STOP_SWITCH = "stop_switch"
+# The flip waits at most this long for the row lock (a claim holds it for milliseconds), then tries again.
+FLIP_LOCK_TIMEOUT_MS = 1000
 
 
 def read_stop_switch(now: float | None = None) -> StopSwitch:
@@ -47,26 +50,43 @@ def set_stop_switch(
     environment: str = "",
     detail: dict | None = None,
 ) -> StopSwitch:
-    """Flip the switch and write its audit row in one transaction; pausing deletes nothing."""
+    """Flip the switch and write its audit row in one short transaction; pausing deletes nothing.
+
+    The transaction touches only the control row and one audit row, so it never waits behind
+    ingest; on PostgreSQL it waits for the row lock (held by a claim for milliseconds) at most
+    FLIP_LOCK_TIMEOUT_MS, and the shared retry path runs it again after a deadlock, a lock
+    timeout or a lost connection.
+    """
     if on and not reason.strip():
         raise ValueError("a reason is required to turn the stop switch on")
+    return retrying(_flip, on, actor=actor, reason=reason, until=until, tenant_id=tenant_id,
+                    environment=environment, detail=detail)
+
+
+def _flip(on: bool, *, actor: str, reason: str, until: datetime | None, tenant_id: str, environment: str,
+          detail: dict | None) -> StopSwitch:
     now = time.time()
+    values = dict(
+        on=on,
+        actor=db_safe(actor),
+        reason=db_safe(reason),
+        since=now if on else None,
+        until=to_epoch(until) if on else None,
+        updated_at=now,
+    )
     with write_transaction():
-        row = ControlRow.get_or_none(ControlRow.key == STOP_SWITCH)
-        version = (row.version if row else 0) + 1
-        values = dict(
-            on=on,
-            actor=db_safe(actor),
-            reason=db_safe(reason),
-            since=now if on else None,
-            until=to_epoch(until) if on else None,
-            version=version,
-            updated_at=now,
-        )
-        if row is None:
-            ControlRow.create(key=STOP_SWITCH, **values)
-        else:
-            ControlRow.update(**values).where(ControlRow.key == STOP_SWITCH).execute()
+        if not is_sqlite():
+            database.execute_sql(f"SET LOCAL lock_timeout = '{FLIP_LOCK_TIMEOUT_MS}ms'")
+        # The UPDATE comes before the audit row: the audit ids of sends and flips then follow the
+        # order in which they held the control row (invariant 4 is checked on that order).
+        changed = ControlRow.update(version=ControlRow.version + 1, **values).where(
+            ControlRow.key == STOP_SWITCH).execute()
+        if not changed:
+            ControlRow.insert(key=STOP_SWITCH, version=1, **values).on_conflict(
+                conflict_target=[ControlRow.key],
+                update={**{getattr(ControlRow, k): v for k, v in values.items()},
+                        ControlRow.version: ControlRow.version + 1},
+            ).execute()
         record_audit(
             AuditEvent(
                 action="stop_switch.on" if on else "stop_switch.off",
