@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 
 import click
@@ -68,6 +69,8 @@ class LazyGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, config_file: str | None) -> None:
     """Triage the mail that reaches a Nylas Agent Account, from the terminal."""
+    # Retries log what they wait for; short commands stay at one line unless a command sets up logging.
+    logging.getLogger("triage_tui").addHandler(logging.NullHandler())
     ctx.ensure_object(dict)
     ctx.obj["config_file"] = config_file
     if ctx.invoked_subcommand is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import signal
@@ -19,10 +20,17 @@ def _open(config: Config) -> None:
     open_database(config.database)  # a database that cannot be used is one line (cli.LazyGroup.invoke)
 
 
+def log_to_stderr(name: str) -> None:
+    """Long-running commands say on stderr when the database goes away and comes back."""
+    logging.basicConfig(level=logging.WARNING, format=f"triage-tui {name}: %(message)s")
+
+
 @click.command()
 @click.option("--once", is_flag=True, help="Sync everything available (poll, webhook events, classify), then exit.")
+@click.option("--role", type=click.Choice(["all", "ingest", "send"]), default="all", show_default=True,
+              help="ingest: only poll, drain and classify; send: only send approved replies; all: both.")
 @click.pass_context
-def worker(ctx: click.Context, once: bool) -> None:
+def worker(ctx: click.Context, once: bool, role: str) -> None:
     """Headless ingest: poll every inbox, drain webhook events, classify; while running, send approved replies."""
     from triage_tui.ingest.runner import BackgroundWorker, SyncError, build_gateway, sync_once
 
@@ -41,12 +49,21 @@ def worker(ctx: click.Context, once: bool) -> None:
         build_gateway(config)
     except SyncError as exc:
         fail(str(exc))
-    from triage_tui.outbound.dispatcher import dispatch_task
+    from triage_tui.outbound.dispatcher import dispatch_task, make_gateway, run_dispatcher
 
+    log_to_stderr("worker")
     owner = f"worker-{socket.gethostname()}-{os.getpid()}"
-    runner = BackgroundWorker(config, extra_tasks=[dispatch_task(config, owner=owner)])
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if role == "send":
+        click.echo("triage-tui worker: sending approved replies; Ctrl-C stops")
+        try:
+            run_dispatcher(config, make_gateway(config), owner=owner, stop=stop)
+        except KeyboardInterrupt:
+            pass
+        return
+    tasks = [] if role == "ingest" else [dispatch_task(config, owner=owner)]
+    runner = BackgroundWorker(config, extra_tasks=tasks)
     runner.start()
     click.echo(f"triage-tui worker: polling {len(config.inboxes)} inbox(es) every "
                f"{config.worker.poll_interval_s:g}s; Ctrl-C stops")
@@ -77,6 +94,7 @@ def webhook(ctx: click.Context, host: str | None, port: int | None) -> None:
     if not secrets:
         fail("NYLAS_WEBHOOK_SECRET is not set (comma-separate two secrets while rotating)", code=2)
     _open(config)
+    log_to_stderr("webhook")
     host = host or config.webhook.host
     port = config.webhook.port if port is None else port
     click.echo(f"triage-tui webhook: listening on http://{host}:{port}{PATH}")

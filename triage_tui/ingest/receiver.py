@@ -30,7 +30,7 @@ from triage_tui.nylas.webhooks import (
 )
 from triage_tui.store.audit import record_audit
 from triage_tui.store.db import write_transaction
-from triage_tui.store.transient import retrying
+from triage_tui.store.transient import log_failure, retrying
 from triage_tui.store.webhook_events import UNPARSEABLE, record_event, record_events
 
 log = logging.getLogger(__name__)
@@ -84,8 +84,8 @@ def build_app(config: Config, *, secrets: list[str] | None = None) -> Starlette:
         try:
             accepted = await _accept(raw)
             return accepted if isinstance(accepted, Response) else await _store(accepted, raw)
-        except Exception:  # noqa: BLE001 - never a 500: ask Nylas to retry later
-            log.exception("webhook event not stored")
+        except Exception as exc:  # noqa: BLE001 - never a 500: ask Nylas to retry later
+            log_failure(log, "webhook event not stored (503, Nylas retries)", exc)
             counters["store_error"] += 1
             return Response("store unavailable", 503, media_type="text/plain")
 

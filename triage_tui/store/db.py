@@ -53,7 +53,7 @@ def open_database(config: DatabaseConfig, *, migrate_schema: bool = True) -> Dat
     except Exception as exc:  # noqa: BLE001 - every driver error becomes the one line
         if not is_database_error(exc) and not isinstance(exc, OSError):
             raise
-        raise StoreError(f"cannot open {describe(exc, db).removeprefix('the database at ')}") from exc
+        raise StoreError(describe(exc, db)) from exc
     return db
 
 

@@ -63,6 +63,16 @@ def _text(exc: BaseException) -> str:
     return " ".join(str(original(exc)).split()).lower()
 
 
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The error and the ones it happened while handling (a failed ROLLBACK hides a full disk)."""
+    out: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(out) < 6 and seen not in out:
+        out.append(seen)
+        seen = seen.__context__ or seen.__cause__
+    return out
+
+
 def is_database_error(exc: BaseException) -> bool:
     """True for any error raised by the database or its driver."""
     if isinstance(exc, (DatabaseError, InterfaceError, sqlite3.Error)):
@@ -109,9 +119,8 @@ def is_transient(exc: BaseException) -> bool:
 
 def is_disk_full(exc: BaseException) -> bool:
     """True when the database could not write for lack of space."""
-    text = _text(exc)
-    return is_database_error(exc) and ("disk is full" in text or "no space left" in text
-                                       or getattr(original(exc), "pgcode", "") == "53100")
+    return any(is_database_error(e) and ("disk is full" in _text(e) or "no space left" in _text(e)
+                                         or getattr(original(e), "pgcode", "") == "53100") for e in _chain(exc))
 
 
 def database_unwell(exc: BaseException) -> bool:
@@ -144,7 +153,9 @@ def database_label(db: Database | None = None) -> str:
 def describe(exc: BaseException, db: Database | None = None) -> str:
     """One line naming the database and the cause; never a traceback."""
     where = f"the database at {database_label(db)}"
-    detail = " ".join(str(original(exc)).split())[:300] or type(original(exc)).__name__
+    exc = next((e for e in _chain(exc) if is_disk_full(e) and not e.__context__), exc)
+    lines = [line.strip() for line in str(original(exc)).splitlines() if line.strip()]
+    detail = (lines[0] if lines else type(original(exc)).__name__)[:300]
     if is_disk_full(exc):
         return f"{where} is out of space ({detail}); free some space, nothing is lost"
     cause = transient_cause(exc)

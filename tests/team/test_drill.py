@@ -1,0 +1,101 @@
+"""The team drill with small counts: every process under load, runbook commands every second, a
+worker SIGKILLed and PostgreSQL restarted; SQLite with its disk filled up. Nothing is lost or sent
+twice, nothing is sent while paused, and every command succeeds or says why in one line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.team.drill import Drill, DrillPlan
+from tests.team.pg_cluster import ThrowawayPostgres, pg_bin
+from triage_tui.store.models import database
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def unbound_store():
+    """The drill opens its own store; leave the models unbound afterwards."""
+    yield
+    if database.obj is not None and not database.is_closed():
+        database.close()
+    database.initialize(None)
+
+
+def check(result) -> None:
+    """What every drill must show, whatever its size."""
+    assert result.process_errors == []
+    assert result.served > 0 and result.stored_once == result.served
+    assert result.approved > 0 and result.sent_once == result.approved and result.sent_twice_or_more == 0
+    assert result.sends_started_while_paused == 0 and result.pauses > 0
+    assert len(result.cli) >= 9
+    assert result.cli_unclean == [], [(c.command, c.stderr) for c in result.cli_unclean]
+    assert result.deadlock_failures == 0
+
+
+@pytest.mark.skipif(pg_bin() is None, reason="needs the PostgreSQL server binaries (apt-get install postgresql)")
+def test_postgres_restart_and_a_killed_worker_lose_nothing(tmp_path, unbound_store):
+    cluster = ThrowawayPostgres()
+    try:
+        plan = DrillPlan(db_url=cluster.url, workdir=tmp_path / "drill", seconds=14, ingest_workers=2,
+                         send_workers=1, consoles=1, seeded=20, mail_per_s=2, restart_db=cluster.restart,
+                         restart_at=0.55, kill_worker_at=0.3, settle_s=60)
+        result = Drill(plan).run()
+    finally:
+        cluster.stop()
+    print("\n".join(result.lines()))
+    check(result)
+    assert result.restart_window is not None and result.killed == "worker-ingest-0"
+    assert not [c for c in result.cli_failures if "deadlock" in c.stderr or "Traceback" in c.stderr]
+
+
+class SmallDisk:
+    """A 16 MB tmpfs (root only); `fill` writes until ENOSPC, `free` gives the space back."""
+
+    def __init__(self) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix="triage-disk-"))
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(self.path)],
+                              capture_output=True)
+        if done.returncode != 0:
+            os.rmdir(self.path)
+            pytest.skip(f"cannot mount a tmpfs: {done.stderr.decode().strip()}")
+        self.filler = self.path / "filler"
+
+    def fill(self) -> None:
+        with open(self.filler, "wb") as handle:
+            try:
+                while True:
+                    handle.write(b"\0" * 65536)
+                    handle.flush()
+            except OSError:
+                pass
+
+    def free(self) -> None:
+        self.filler.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        subprocess.run(["umount", "-l", str(self.path)], check=False)
+        os.rmdir(self.path)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small file system needs root")
+def test_sqlite_full_disk_gives_a_clear_error_and_loses_nothing(tmp_path, unbound_store):
+    disk = SmallDisk()
+    try:
+        plan = DrillPlan(db_url=f"sqlite:///{disk.path / 'triage.db'}", workdir=tmp_path / "drill", seconds=14,
+                         ingest_workers=1, send_workers=0, consoles=1, seeded=20, mail_per_s=2,
+                         kill_worker_at=None, fill_disk=disk.fill, free_disk=disk.free, disk_full_at=(0.3, 0.6),
+                         settle_s=60)
+        result = Drill(plan).run()
+    finally:
+        disk.close()
+    print("\n".join(result.lines()))
+    check(result)
+    full = [c for c in result.cli_failures if "out of space" in c.stderr]
+    assert full, "a pause while the disk is full must say so"
+    assert all(c.stderr.strip().startswith("triage-tui: the database at sqlite:///") for c in full)
