@@ -29,9 +29,10 @@ def migrate(ctx: click.Context, check: bool) -> None:
         click.echo(f"{where}: the schema is current (version {SCHEMA_VERSION})")
         return
     applied = retrying(apply_migrations, db)
-    for step in applied:
-        click.echo(f"applied {step}")
     if applied:
+        click.echo(f"{where}: applied {len(applied)} step(s):")
+        for step in applied:
+            click.echo(f"  {step}")
         click.echo(f"{where}: the schema is now at version {SCHEMA_VERSION}")
     else:
         click.echo(f"{where}: the schema is current (version {SCHEMA_VERSION}); nothing to apply")
