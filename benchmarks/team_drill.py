@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 from tests.team.drill import Drill, DrillPlan
 from tests.team.pg_cluster import ThrowawayPostgres
+from tests.team.small_disk import CannotMount, SmallDisk
 
 
 def postgres_drill(seconds: float, mail_per_s: float) -> None:
@@ -42,41 +41,16 @@ def postgres_drill(seconds: float, mail_per_s: float) -> None:
         print("  problem: " + problem[:300])
 
 
-class SmallDisk:
-    """A tmpfs of `size_mb` mounted on a temp dir; `fill()` writes a file until it is full."""
-
-    def __init__(self, size_mb: int) -> None:
-        self.path = Path(tempfile.mkdtemp(prefix="triage-disk-"))
-        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(self.path)], check=True)
-        self.filler = self.path / "filler"
-
-    def fill(self) -> None:
-        """Write zeros until ENOSPC."""
-        with open(self.filler, "wb") as handle:
-            chunk = b"\0" * (1 << 16)
-            try:
-                while True:
-                    handle.write(chunk)
-                    handle.flush()
-            except OSError:
-                pass
-
-    def free(self) -> None:
-        """Give the space back."""
-        self.filler.unlink(missing_ok=True)
-
-    def close(self) -> None:
-        """Unmount and delete."""
-        subprocess.run(["umount", "-l", str(self.path)], check=False)
-        shutil.rmtree(self.path, ignore_errors=True)
-
-
 def sqlite_drill(seconds: float, mail_per_s: float) -> None:
     """The SQLite drill with a full disk, printed."""
     if os.geteuid() != 0:
         print("SQLite drill skipped: mounting a small tmpfs needs root")
         return
-    disk = SmallDisk(64)
+    try:
+        disk = SmallDisk(64)
+    except CannotMount as exc:
+        print(f"SQLite drill skipped: cannot mount a tmpfs ({exc})")
+        return
     try:
         with tempfile.TemporaryDirectory(prefix="triage-drill-") as tmp:
             plan = DrillPlan(db_url=f"sqlite:///{disk.path / 'triage.db'}", workdir=Path(tmp), seconds=seconds,

@@ -5,14 +5,12 @@ twice, nothing is sent while paused, and every command succeeds or says why in o
 from __future__ import annotations
 
 import os
-import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 
 from tests.team.drill import Drill, DrillPlan
 from tests.team.pg_cluster import ThrowawayPostgres, pg_bin
+from tests.team.small_disk import CannotMount, SmallDisk
 from triage_tui.store.models import database
 
 pytestmark = pytest.mark.slow
@@ -54,38 +52,12 @@ def test_postgres_restart_and_a_killed_worker_lose_nothing(tmp_path, unbound_sto
     assert not [c for c in result.cli_failures if "deadlock" in c.stderr or "Traceback" in c.stderr]
 
 
-class SmallDisk:
-    """A 16 MB tmpfs (root only); `fill` writes until ENOSPC, `free` gives the space back."""
-
-    def __init__(self) -> None:
-        self.path = Path(tempfile.mkdtemp(prefix="triage-disk-"))
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(self.path)],
-                              capture_output=True)
-        if done.returncode != 0:
-            os.rmdir(self.path)
-            pytest.skip(f"cannot mount a tmpfs: {done.stderr.decode().strip()}")
-        self.filler = self.path / "filler"
-
-    def fill(self) -> None:
-        with open(self.filler, "wb") as handle:
-            try:
-                while True:
-                    handle.write(b"\0" * 65536)
-                    handle.flush()
-            except OSError:
-                pass
-
-    def free(self) -> None:
-        self.filler.unlink(missing_ok=True)
-
-    def close(self) -> None:
-        subprocess.run(["umount", "-l", str(self.path)], check=False)
-        os.rmdir(self.path)
-
-
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small file system needs root")
 def test_sqlite_full_disk_gives_a_clear_error_and_loses_nothing(tmp_path, unbound_store):
-    disk = SmallDisk()
+    try:
+        disk = SmallDisk(16)
+    except CannotMount as exc:
+        pytest.skip(f"cannot mount a tmpfs: {exc}")
     try:
         plan = DrillPlan(db_url=f"sqlite:///{disk.path / 'triage.db'}", workdir=tmp_path / "drill", seconds=14,
                          ingest_workers=1, send_workers=0, consoles=1, seeded=20, mail_per_s=2,
