@@ -65,8 +65,9 @@ def sqlite_drill(seconds: float, mail_per_s: float) -> None:
     for line in result.lines():
         print("  " + line)
     full = [c for c in result.cli_failures if "out of space" in c.stderr]
-    print(f"  CLI calls that said the disk is full: {len(full)}"
-          + (f" (e.g. {full[0].stderr.strip()[:160]})" if full else ""))
+    print(f"  CLI calls that said the disk is full: {len(full)}")
+    if result.disk_full_pause is not None:
+        print(f"  pause while full: exit {result.disk_full_pause.code}: {result.disk_full_pause.stderr.strip()[:200]}")
     for problem in result.process_errors[:5]:
         print("  problem: " + problem[:300])
 

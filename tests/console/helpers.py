@@ -101,11 +101,12 @@ async def settle(pilot, rounds: int = 2) -> None:
 
     for _ in range(rounds):
         await pilot.pause(0.01)
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:  # an exclusive worker replaced by a newer one: that one is awaited next
-            await pilot.pause(0.01)
-            await pilot.app.workers.wait_for_complete()
+        for _ in range(50):  # a fast poll keeps replacing its exclusive worker: await the newest one
+            try:
+                await pilot.app.workers.wait_for_complete()
+                break
+            except WorkerCancelled:
+                await pilot.pause(0.01)
     await pilot.pause(0.01)
 
 

@@ -204,18 +204,21 @@ lease_s = 15
             except httpx.HTTPError as exc:
                 self.result.process_errors.append(f"traffic: {exc}")
 
+    def _call(self, *command: str) -> CliCall:
+        started = time.time()
+        try:
+            done = subprocess.run([sys.executable, *self._cli(*command)], cwd=ROOT, env=self.env,
+                                  capture_output=True, text=True, timeout=120)
+            code, out, err = done.returncode, done.stdout, done.stderr
+        except subprocess.TimeoutExpired as exc:
+            code, out, err = -1, "", f"timed out: {exc}"
+        return CliCall(command[0], started, time.time() - started, code, out, err)
+
     def _runbook(self, *command: str) -> None:
         """One operator's loop: this command every `cli_every_s` (three loops run side by side)."""
         next_at = time.monotonic()
         while not self._stop.is_set():
-            started = time.time()
-            try:
-                done = subprocess.run([sys.executable, *self._cli(*command)], cwd=ROOT, env=self.env,
-                                      capture_output=True, text=True, timeout=120)
-                code, out, err = done.returncode, done.stdout, done.stderr
-            except subprocess.TimeoutExpired as exc:
-                code, out, err = -1, "", f"timed out: {exc}"
-            self.result.cli.append(CliCall(command[0], started, time.time() - started, code, out, err))
+            self.result.cli.append(self._call(*command))
             next_at = max(next_at + self.plan.cli_every_s, time.monotonic())
             self._stop.wait(max(0.0, next_at - time.monotonic()))
 
@@ -268,6 +271,10 @@ lease_s = 15
         started = time.time()
         self.plan.fill_disk()
         self.result.disk_full_window = (started, started)
+        # an operator pauses while the disk is full: whatever the loops' timing, this call meets it
+        call = self._call("pause", "--reason", "disk full drill")
+        self.result.cli.append(call)
+        self.result.disk_full_pause = call
 
     def _free(self) -> None:
         self.plan.free_disk()

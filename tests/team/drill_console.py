@@ -28,7 +28,7 @@ async def _wait(pilot, predicate, timeout: float = 10.0) -> bool:
 
 
 async def drive(config_path: str, operator: str, seconds: float, offset: int) -> dict:
-    """Approve a reply to one queue row after another until the time is up."""
+    """Approve a reply to one queue row after another until the time is up (and at least one)."""
     config = load_config(config_path)
     app = make_app(config, operator=operator, poll_interval_s=0.5, theme_dirs=[bundled_theme_dir()])
     errors: list[str] = []
@@ -57,7 +57,7 @@ async def drive(config_path: str, operator: str, seconds: float, offset: int) ->
     deadline = time.monotonic() + seconds
     async with app.run_test(size=(120, 36)) as pilot:
         watcher = asyncio.get_running_loop().create_task(watch_feed())
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline or (approved == 0 and time.monotonic() < deadline + 60):
             await pilot.pause(0.3)
             table = getattr(app.screen, "table", None)
             if table is None or not table.items:

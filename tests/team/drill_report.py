@@ -44,6 +44,7 @@ class DrillResult:
     reconnect_s: dict[str, str] = field(default_factory=dict)
     restart_window: tuple[float, float] | None = None
     disk_full_window: tuple[float, float] | None = None
+    disk_full_pause: CliCall | None = None
     killed: str = ""
     outbox_states: dict[str, int] = field(default_factory=dict)
     console_errors: list[str] = field(default_factory=list)

@@ -14,20 +14,23 @@ rerunning the whole unit after a backoff covers both.
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import sqlite3
 import threading
 import time
 from typing import Callable, TypeVar
 from urllib.parse import urlparse
 
-from peewee import Database, DatabaseError, InterfaceError
-from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random_exponential
+from peewee import Database, DatabaseError, InterfaceError, SqliteDatabase
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_random_exponential
 
 from triage_tui.store.models import database
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 DEFAULT_RETRY_FOR_S = 10.0
+MIN_ATTEMPTS = 4  # a busy SQLite file waits busy_timeout per attempt: still try this often
 
 # SQLSTATEs that a later attempt can get past (PostgreSQL appendix A).
 _PG_TRANSIENT = {
@@ -152,11 +155,12 @@ def database_label(db: Database | None = None) -> str:
 
 def describe(exc: BaseException, db: Database | None = None) -> str:
     """One line naming the database and the cause; never a traceback."""
-    where = f"the database at {database_label(db)}"
+    target = db or database.obj
+    where = f"the database at {database_label(target)}"
     exc = next((e for e in _chain(exc) if is_disk_full(e) and not e.__context__), exc)
     lines = [line.strip() for line in str(original(exc)).splitlines() if line.strip()]
     detail = (lines[0] if lines else type(original(exc)).__name__)[:300]
-    if is_disk_full(exc):
+    if is_disk_full(exc) or ("disk i/o error" in detail.lower() and _no_space_left(target)):
         return f"{where} is out of space ({detail}); free some space, nothing is lost"
     cause = transient_cause(exc)
     if cause == "a lost connection":
@@ -164,6 +168,17 @@ def describe(exc: BaseException, db: Database | None = None) -> str:
     if cause:
         return f"{where} kept failing with {cause} ({detail})"
     return f"{where} failed: {detail}"
+
+
+def _no_space_left(db: Database | None) -> bool:
+    """SQLite may report a full disk as an I/O error (the WAL could not grow): look at the disk."""
+    path = getattr(db, "database", "") if db is not None else ""
+    if not isinstance(db, SqliteDatabase) or not path or path == ":memory:":
+        return False
+    try:
+        return shutil.disk_usage(os.path.dirname(os.path.abspath(path))).free < 1024 * 1024
+    except OSError:
+        return False
 
 
 def _retry_for(db: Database | None) -> float:
@@ -231,14 +246,15 @@ def retrying(work: Callable[..., T], *args, retry_for_s: float | None = None,
     """Run `work` (one whole transaction or read) again while it fails transiently, then give up.
 
     Inside an open transaction it runs once: the caller that owns the transaction retries it.
-    The wait between attempts is jittered and grows to 2 s; the whole retry lasts `retry_for_s`
-    (default: `[database] retry_for_s`). The last error is raised as it was; `describe` words it.
+    The wait between attempts is jittered and grows to 2 s; it gives up once `retry_for_s`
+    (default: `[database] retry_for_s`) has passed and MIN_ATTEMPTS were made. The last error is raised as it was; `describe` words it.
     """
     db = database.obj
     if db is not None and db.in_transaction():
         return work(*args, **kwargs)
     budget = _retry_for(db) if retry_for_s is None else retry_for_s
-    for attempt in Retrying(stop=stop_after_delay(budget), wait=wait_random_exponential(multiplier=0.05, max=2),
+    stop = stop_after_delay(budget) & stop_after_attempt(MIN_ATTEMPTS)
+    for attempt in Retrying(stop=stop, wait=wait_random_exponential(multiplier=0.05, max=2),
                             retry=retry_if_exception(retry_if), before_sleep=_before_sleep, reraise=True):
         with attempt:
             result = work(*args, **kwargs)

@@ -55,11 +55,11 @@ class ThreadScreen(DecidingScreen):
         from triage_tui.store.threads import message_detail
 
         holder = self.triage.operator
-        # one clock for the lease and the read, so the panel shows the lease just taken, every time
-        now = self.triage.clock().timestamp()
-        lease = data.run(take_review_lease, self.item.key, holder=holder, now=now)
+        # Taken, then read, both on the wall clock every console shares (not the display clock, which
+        # tests fix): the panel shows the lease just taken, on every machine.
+        lease = data.run(take_review_lease, self.item.key, holder=holder)
         note = f"{lease.holder} is already reviewing this message" if not lease.taken and lease.holder != holder else ""
-        detail = data.run(message_detail, self.item.key, now=now)
+        detail = data.run(message_detail, self.item.key)
         self.post_message(self.Loaded(detail, note))
 
     def on_thread_screen_loaded(self, message: Loaded) -> None:
@@ -86,8 +86,7 @@ class ThreadScreen(DecidingScreen):
         """Take the review lease from its holder, after the person confirmed."""
         from triage_tui.store.leases import take_review_lease
 
-        lease = data.run(take_review_lease, self.item.key, holder=self.triage.operator, force=True,
-                         now=self.triage.clock().timestamp())
+        lease = data.run(take_review_lease, self.item.key, holder=self.triage.operator, force=True)
         self.app.call_from_thread(self.notify, f"You now hold this message (was {lease.previous_holder}).")
 
     def _show_detail(self) -> None:
