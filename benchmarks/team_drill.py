@@ -1,6 +1,6 @@
 """The team drill at full size: PostgreSQL restarted under load, and SQLite with a full disk.
 
-Run from the repo root:  .venv/bin/python -m benchmarks.team_drill [--seconds 300] [--sqlite-seconds 120]
+Run from the repo root:  .venv/bin/python -m benchmarks.team_drill [--seconds 300] [--sqlite-seconds 120] [--operators 2]
 
 PostgreSQL (a throwaway cluster this script starts, never the shared server): 3 ingest workers,
 2 sending workers, 2 Pilot consoles approving replies, the webhook receiver under signed traffic
@@ -23,18 +23,19 @@ from tests.team.pg_cluster import ThrowawayPostgres
 from tests.team.small_disk import CannotMount, SmallDisk
 
 
-def postgres_drill(seconds: float, mail_per_s: float) -> None:
+def postgres_drill(seconds: float, mail_per_s: float, operators: int) -> None:
     """The PostgreSQL drill, printed."""
     cluster = ThrowawayPostgres()
     try:
         with tempfile.TemporaryDirectory(prefix="triage-drill-") as tmp:
             plan = DrillPlan(db_url=cluster.url, workdir=Path(tmp), seconds=seconds, seeded=200,
                              mail_per_s=mail_per_s, restart_db=cluster.restart, restart_at=0.6,
-                             kill_worker_at=0.3, settle_s=180)
+                             kill_worker_at=0.3, settle_s=180, operators=operators)
             result = Drill(plan).run()
     finally:
         cluster.stop()
-    print(f"PostgreSQL drill, {seconds:g}s: 3 ingest workers, 2 sending workers, 2 consoles, webhook receiver")
+    print(f"PostgreSQL drill, {seconds:g}s: 3 ingest workers, 2 sending workers, 2 consoles, webhook receiver, "
+          f"{operators} operator(s) running each of status/pause/resume every second")
     for line in result.lines():
         print("  " + line)
     for problem in result.process_errors[:5]:
@@ -78,9 +79,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=300.0, help="length of the PostgreSQL drill")
     parser.add_argument("--sqlite-seconds", type=float, default=120.0, help="length of the SQLite drill (0: skip)")
     parser.add_argument("--mail-per-s", type=float, default=3.0, help="signed inbound mail per second")
+    parser.add_argument("--operators", type=int, default=2,
+                        help="runbook loops per command, each running it every second")
     args = parser.parse_args()
     if args.seconds > 0:
-        postgres_drill(args.seconds, args.mail_per_s)
+        postgres_drill(args.seconds, args.mail_per_s, args.operators)
     if args.sqlite_seconds > 0:
         sqlite_drill(args.sqlite_seconds, args.mail_per_s)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,30 +22,13 @@ from typing import Callable
 
 import httpx
 
+from benchmarks._support import free_port, wait_port
 from tests.team.drill_report import BACK_AGAIN, CliCall, DrillResult
 
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "drill-key"
 GRANT = "drill-grant-0001"
 EMAIL = "support@drill.nylas.email"
-
-
-def free_port() -> int:
-    """A port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 60.0) -> None:
-    """Block until something accepts connections on the port."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
 
 
 @dataclass
@@ -63,6 +45,7 @@ class DrillPlan:
     seeded: int = 30
     mail_per_s: float = 2.0
     cli_every_s: float = 1.0
+    operators: int = 1  # runbook loops per command (status, pause, resume), side by side
     kill_worker_at: float | None = 0.35  # share of the run; SIGKILL the first ingest worker
     restart_db: Callable[[], tuple[float, float]] | None = None  # pg_ctl restart
     restart_at: float = 0.6
@@ -236,7 +219,8 @@ lease_s = 15
     def _drive(self) -> None:
         threads = [threading.Thread(target=self._traffic, daemon=True)] + [
             threading.Thread(target=self._runbook, args=command, daemon=True)
-            for command in [("status",), ("pause", "--reason", "drill"), ("resume",)]]
+            for command in [("status",), ("pause", "--reason", "drill"), ("resume",)]
+            for _ in range(self.plan.operators)]
         for thread in threads:
             thread.start()
         plan, began = self.plan, time.monotonic()

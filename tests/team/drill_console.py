@@ -11,20 +11,12 @@ import json
 import sys
 import time
 
+from tests.console.helpers import wait_until
 from triage_tui.config import load_config
 from triage_tui.console.app import make_app
 from triage_tui.console.screens.reply import ReplyEditScreen, ReplyReviewScreen
 from triage_tui.console.themes import bundled_theme_dir
 from triage_tui.store.transient import recoveries
-
-
-async def _wait(pilot, predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await pilot.pause(0.05)
-    return predicate()
 
 
 async def drive(config_path: str, operator: str, seconds: float, offset: int) -> dict:
@@ -65,14 +57,14 @@ async def drive(config_path: str, operator: str, seconds: float, offset: int) ->
             for _ in range(offset % 3):
                 await pilot.press("down")
             await pilot.press("r")
-            if not await _wait(pilot, lambda: isinstance(app.screen, ReplyEditScreen)):
+            if not await wait_until(pilot, lambda: isinstance(app.screen, ReplyEditScreen)):
                 continue
             await pilot.press("ctrl+s")
-            if not await _wait(pilot, lambda: isinstance(app.screen, ReplyReviewScreen)):
+            if not await wait_until(pilot, lambda: isinstance(app.screen, ReplyReviewScreen)):
                 await pilot.press("escape")
                 continue
             await pilot.press("ctrl+s")
-            if await _wait(pilot, lambda: not isinstance(app.screen, (ReplyEditScreen, ReplyReviewScreen))):
+            if await wait_until(pilot, lambda: not isinstance(app.screen, (ReplyEditScreen, ReplyReviewScreen))):
                 approved += 1
             await pilot.pause(0.2)
             await pilot.press("a")  # a ticket as suggested: the row leaves the open queue

@@ -8,11 +8,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from benchmarks._support import free_port
 
 
 def pg_bin() -> Path | None:
@@ -25,12 +26,6 @@ def pg_bin() -> Path | None:
     return Path(on_path).parent if on_path else None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class ThrowawayPostgres:
     """initdb + pg_ctl start on 127.0.0.1:<free port>; `restart()` is `pg_ctl restart -m fast`."""
 
@@ -40,7 +35,7 @@ class ThrowawayPostgres:
             raise RuntimeError("no PostgreSQL server binaries (apt-get install postgresql)")
         self.dir = Path(tempfile.mkdtemp(prefix="triage-drill-pg-"))
         self.data = self.dir / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.dbname = dbname
         self._as = []
         if os.geteuid() == 0:  # the server refuses to run as root
