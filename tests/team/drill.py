@@ -286,8 +286,14 @@ lease_s = 15
         from triage_tui.store.db import open_url
         from triage_tui.store.models import database
 
-        if database.obj is None:
-            open_url(self.plan.db_url, retry_for_s=30)
+        if database.obj is not None:
+            if getattr(database.obj, "triage_url", "") == self.plan.db_url:
+                return
+            try:
+                database.close()  # a store of an earlier drill in this process
+            except Exception:  # noqa: BLE001 - its server may be gone already
+                pass
+        open_url(self.plan.db_url, retry_for_s=30)
 
     def _seeded(self) -> list[str]:
         if not hasattr(self, "_seeded_ids"):
