@@ -19,6 +19,10 @@ async def _steady(pilot) -> None:
     await settle(pilot)
     for widget in pilot.app.screen.query("Input, TextArea"):
         widget.cursor_blink = False
+        # TextArea caches a line drawn in the blink's "off" phase under the key a steady cursor uses:
+        # drop the cache so every line is drawn again, with the steady cursor (a defined state)
+        getattr(widget, "_line_cache", {}).clear()
+        widget.refresh()
     await settle(pilot)
 
 

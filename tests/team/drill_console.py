@@ -45,19 +45,27 @@ async def drive(config_path: str, operator: str, seconds: float, offset: int) ->
                 feed_reconnects.append(time.monotonic() - lost)
                 lost = None
             await asyncio.sleep(0.05)
-    approved = 0
+    approved = skipped = 0
+    trace: list[str] = []
+    started = time.monotonic()
     deadline = time.monotonic() + seconds
     async with app.run_test(size=(120, 36)) as pilot:
         watcher = asyncio.get_running_loop().create_task(watch_feed())
         while time.monotonic() < deadline or (approved == 0 and time.monotonic() < deadline + 60):
             await pilot.pause(0.3)
+            trace.append(f"{time.monotonic() - started:.1f} {type(app.screen).__name__}")
             table = getattr(app.screen, "table", None)
-            if table is None or not table.items:
+            if table is None:
+                continue
+            if not table.items:
+                await pilot.press("home")  # the window can end up past the last row after decisions
                 continue
             for _ in range(offset % 3):
                 await pilot.press("down")
             await pilot.press("r")
-            if not await wait_until(pilot, lambda: isinstance(app.screen, ReplyEditScreen)):
+            if not await wait_until(pilot, lambda: isinstance(app.screen, ReplyEditScreen), timeout=5):
+                skipped += 1  # no reply for this one (automated mail, a refused recipient): move on
+                await pilot.press("a")
                 continue
             await pilot.press("ctrl+s")
             if not await wait_until(pilot, lambda: isinstance(app.screen, ReplyReviewScreen)):
@@ -69,7 +77,8 @@ async def drive(config_path: str, operator: str, seconds: float, offset: int) ->
             await pilot.pause(0.2)
             await pilot.press("a")  # a ticket as suggested: the row leaves the open queue
         watcher.cancel()
-    return {"approved": approved, "errors": errors, "recoveries": recoveries(), "feed_reconnects": feed_reconnects}
+    return {"approved": approved, "skipped": skipped, "errors": errors, "recoveries": recoveries(), "feed_reconnects": feed_reconnects,
+            "trace": trace[-40:]}
 
 
 def main() -> None:
