@@ -21,7 +21,7 @@ from triage_tui.store.transient import OUTAGE, describe, is_database_error, is_d
 log = logging.getLogger(__name__)
 MAX_ONCE_CYCLES = 10_000
 DRAIN_INTERVAL_S = 1.0
-MAX_DB_BACKOFF_S = 5.0  # a loop whose database is away tries again at least this often
+MAX_DB_BACKOFF_S = 2.0  # a loop whose database is away tries again at least this often
 
 
 class SyncError(Exception):
