@@ -209,12 +209,23 @@ lease_s = 15
         """The whole drill; always stops every process."""
         try:
             self.start()
+            self._wait_ready()
             self._drive()
             self._settle()
             self._collect()
         finally:
             self.stop()
         return self.result
+
+    def _wait_ready(self, timeout: float = 120.0) -> None:
+        """Faults start once the workers are up: the first seeded message is stored."""
+        from triage_tui.store.models import MessageRow
+        from triage_tui.store.transient import retrying
+
+        self._open_store()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not retrying(lambda: MessageRow.select().exists()):
+            time.sleep(0.2)
 
     def _drive(self) -> None:
         threads = [threading.Thread(target=self._traffic, daemon=True)] + [
@@ -400,6 +411,9 @@ lease_s = 15
     def stop(self) -> None:
         """Stop every process (SIGTERM, then SIGKILL)."""
         self._stop.set()
+        for name, process in self.processes.items():
+            if process.poll() not in (None, 0) and name != self.result.killed:
+                self.result.process_errors.append(f"{name} exited early with code {process.returncode}")
         for name in list(self.processes):
             self._terminate(name, timeout=15)
         for name, log in self.logs.items():
