@@ -145,11 +145,13 @@ class TriageApp(App[None]):
         from triage_tui.store.queue import header_stats, queue_version
 
         now = self.clock().timestamp()
-        with data.connection():
+
+        def read():
             version = queue_version(now=now)
-            stop = read_stop_switch(now)
             due = version != self._version or self.stats is None or abs(now - self._stats_at) >= STATS_EVERY_S
-            stats = header_stats(now=now) if due else None
+            return version, read_stop_switch(now), header_stats(now=now) if due else None
+
+        version, stop, stats = data.run(read)
         progress = self.ingest_worker.progress() if self.ingest_worker is not None else None
         self.post_message(Polled(version, stop, stats, progress))
 
@@ -180,7 +182,11 @@ class TriageApp(App[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """One place where a failed worker becomes a toast instead of a crash."""
         if event.state == WorkerState.ERROR:
-            self.notify(f"{event.worker.name}: {event.worker.error}", severity="error", markup=False)
+            from triage_tui.store.transient import describe, is_database_error
+
+            error = event.worker.error
+            text = describe(error) if is_database_error(error) else str(error)
+            self.notify(f"{event.worker.name}: {text}", severity="error", markup=False)
 
     # ----- navigation -------------------------------------------------------------------------
 
@@ -226,8 +232,7 @@ class TriageApp(App[None]):
         from triage_tui.store.control import read_stop_switch
         from triage_tui.store.outbox import count_waiting
 
-        with data.connection():
-            self.post_message(StopQuestion(read_stop_switch(), count_waiting()))
+        self.post_message(StopQuestion(*data.run(lambda: (read_stop_switch(), count_waiting()))))
 
     def on_stop_question(self, message: StopQuestion) -> None:
         """Ask the question that fits the switch's state."""

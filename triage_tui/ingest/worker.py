@@ -21,6 +21,7 @@ from triage_tui.ingest.poller import Poller, PollResult
 from triage_tui.nylas.errors import AuthError, GatewayError, NotFound
 from triage_tui.store.labels import approved_examples, labelled_decision_count
 from triage_tui.store.messages import existing_message_ids
+from triage_tui.store.transient import log_failure
 from triage_tui.store.watermarks import record_sync_error
 from triage_tui.store.webhook_events import (
     DONE,
@@ -173,13 +174,11 @@ class Worker:
             try:
                 task()
             except Exception as exc:  # noqa: BLE001 - a broken task must not stop ingest
-                log.exception("worker task failed")
-                cycle.errors.append(f"task {getattr(task, '__name__', task)}: {exc}")
+                cycle.errors.append(log_failure(log, f"task {getattr(task, '__name__', task)}", exc))
         try:
             self.maybe_retrain()
         except Exception as exc:  # noqa: BLE001
-            log.exception("retraining failed")
-            cycle.errors.append(f"retrain: {exc}")
+            cycle.errors.append(log_failure(log, "retrain", exc))
         return cycle
 
 

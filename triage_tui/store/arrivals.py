@@ -41,8 +41,8 @@ def apply_arrivals(fresh: list["RowPlan"], keys: dict[str, int], rows: dict[str,
     for plan in arrivals:
         conversation = ConversationRow.get_by_id(plan.conversation_id)
         never_triaged = conversation.state in _NO_CUSTOMER_YET
-        if not never_triaged and conversation.answered_at is not None and plan.received <= conversation.answered_at:
-            continue  # older than our last reply or decision: counted, but it moves nothing
+        if not never_triaged and conversation.answered_at is not None and plan.received < conversation.answered_at:
+            continue  # before the second of our last reply or decision: counted, but it moves nothing
         if conversation.ticket_id:
             change = tickets.customer_message_arrived(conversation, MessageRow.get_by_id(keys[plan.message_id]),
                                                       at=now)

@@ -9,6 +9,8 @@ messages that have no conversation yet (the schema migration, bulk loads).
 
 from __future__ import annotations
 
+import math
+
 from peewee import Database
 
 from triage_tui.domain import ConversationState, MailKind, MessageState, QueueItem
@@ -103,7 +105,13 @@ def set_state(conversation_id: int, state: ConversationState | str, now: float, 
 
 
 def answered(conversation_id: int, at: float, now: float) -> None:
-    """Customer mail received up to `at` no longer waits on us (a reply went out, or a decision closed it)."""
+    """Customer mail received before the second of `at` no longer waits on us (a reply went out, or a
+    decision closed it).
+
+    Mail times are whole seconds (the API's `date`), so a customer message from the same second as
+    our reply may be newer than it: it is kept waiting rather than taken as answered.
+    """
+    at = float(math.floor(at))
     row = ConversationRow.get_by_id(conversation_id)
     if row.answered_at is None or at > row.answered_at:
         ConversationRow.update(answered_at=at, updated_at=now).where(ConversationRow.id == conversation_id).execute()
@@ -156,7 +164,7 @@ def derive(ids: list[int] | None, now: float) -> None:
         return
     p = _db().param
     answered = _greatest('"answered_at"', _OWN_MAX)
-    sla = f'(SELECT MIN(m."received_at") {_CUSTOMER} AND ({answered} IS NULL OR m."received_at" > {answered}))'
+    sla = f'(SELECT MIN(m."received_at") {_CUSTOMER} AND ({answered} IS NULL OR m."received_at" >= {answered}))'
     last_customer = f'(SELECT MAX(m."received_at") {_CUSTOMER})'
     latest = f'COALESCE((SELECT MAX(m."received_at") {_MSGS}), "latest_at")'
     _run(f"""UPDATE "conversations" SET

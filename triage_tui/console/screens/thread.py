@@ -55,12 +55,12 @@ class ThreadScreen(DecidingScreen):
         from triage_tui.store.threads import message_detail
 
         holder = self.triage.operator
-        note = ""
-        with data.connection():
-            lease = take_review_lease(self.item.decision_key, holder=holder)
-            if not lease.taken and lease.holder != holder:
-                note = f"{lease.holder} is already reviewing this conversation"
-            detail = message_detail(self.item.decision_key, now=self.triage.clock().timestamp())
+        # Taken, then read, both on the wall clock every console shares (not the display clock, which
+        # tests fix): the panel shows the lease just taken, on every machine.
+        lease = data.run(take_review_lease, self.item.decision_key, holder=holder)
+        note = (f"{lease.holder} is already reviewing this conversation"
+                if not lease.taken and lease.holder != holder else "")
+        detail = data.run(message_detail, self.item.decision_key)
         self.post_message(self.Loaded(detail, note))
 
     async def on_thread_screen_loaded(self, message: Loaded) -> None:
@@ -90,8 +90,7 @@ class ThreadScreen(DecidingScreen):
         """Take the review lease from its holder, after the person confirmed."""
         from triage_tui.store.leases import take_review_lease
 
-        with data.connection():
-            lease = take_review_lease(self.item.decision_key, holder=self.triage.operator, force=True)
+        lease = data.run(take_review_lease, self.item.decision_key, holder=self.triage.operator, force=True)
         self.app.call_from_thread(self.notify, f"You now hold this message (was {lease.previous_holder}).")
 
     async def _show_detail(self) -> None:
