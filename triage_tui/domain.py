@@ -255,6 +255,9 @@ class QueueItem(_Domain):
     message_count: int = 1
     ticket_status: str = ""
     sla_started_at: datetime | None = None
+    # Where the ticket lives in an external tracker (empty for the local one or before the create lands).
+    ticket_key: str = ""
+    ticket_url: str = ""
 
     @property
     def decision_key(self) -> int:
@@ -366,6 +369,7 @@ class HeaderStats(_Domain):
     quarantined: int = 0
     send_failures: int = 0
     latest_failure: str = ""
+    tracker_alert: str = ""
 
 
 class MessageDetail(_Domain):

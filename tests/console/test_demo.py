@@ -2,38 +2,59 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from tests.console.helpers import screen_text, settle, wait_until
 from triage_tui.config import API_KEY_ENV
 from triage_tui.console.app import make_app
-from triage_tui.console.commands import demo_config
+from triage_tui.console.commands import DEMO_TRACKER, demo_config, demo_config_text
 from triage_tui.outbound.dispatcher import dispatch_task
+from triage_tui.outbound.tracker_dispatch import TrackerDispatcher
+from triage_tui.sandbox.trackers.runner import start_tracker_fake
 from triage_tui.console.screens.reply import ReplyEditScreen, ReplyReviewScreen
-from triage_tui.store.models import ConversationRow, MessageRow, OutboxRow, TicketRow, database
+from triage_tui.store.models import ConversationRow, MessageRow, OutboxRow, TicketRow, TrackerWriteRow, database
 
 
 @pytest.fixture
 def demo_parts(make_sandbox, tmp_path, monkeypatch):
-    """A live sandbox, the demo config on a fresh database, and the in-process worker with the dispatcher."""
+    """A live sandbox and fake GitHub tracker, the demo config (file) on a fresh database, and the
+    in-process worker with the reply dispatcher and the tracker dispatcher, as `triage-tui demo` runs them."""
     from triage_tui.ingest.runner import BackgroundWorker
     from triage_tui.store.db import open_database
 
     sandbox = make_sandbox(seed=7, messages=30)
+    tracker = start_tracker_fake("github")
     monkeypatch.setenv(API_KEY_ENV, sandbox.api_key)
-    config = demo_config(sandbox, str(tmp_path))
+    config_file = tmp_path / "triage-tui.toml"
+    config_file.write_text(demo_config_text(sandbox, str(tmp_path), tracker))
+    config = demo_config(sandbox, str(tmp_path), tracker)
+    monkeypatch.setenv(config.tracker(DEMO_TRACKER).token_env, tracker.token)
     db = open_database(config.database)
     worker = BackgroundWorker(config, extra_tasks=[dispatch_task(config, owner="demo-test")])
     worker.start()
-    yield config, worker, sandbox
+    trackers = TrackerDispatcher(config, owner="demo-test")
+    trackers.start()
+    yield config, worker, sandbox, tracker, trackers, config_file
+    trackers.stop()
     worker.stop()
+    tracker.stop()
     db.close()
     database.initialize(None)
 
 
-async def test_demo_shows_a_live_queue_and_the_footer_keys_work(demo_parts):
-    config, worker, sandbox = demo_parts
-    app = make_app(config, worker=worker, open_store=False, poll_interval_s=0.2, operator="newuser")
+def comments(tracker, author: str) -> list[str]:
+    """Comment bodies in the fake tracker written for a customer message or one of our replies."""
+    marker = "new message from the customer" if author == "customer" else "reply sent to the customer"
+    return [c["body"] for c in tracker.state()["comments"] if marker in c["body"].lower()]
+
+
+async def test_demo_shows_a_live_queue_and_the_footer_keys_work(demo_parts, monkeypatch):
+    config, worker, sandbox, tracker, trackers, config_file = demo_parts
+    app = make_app(config, worker=worker, open_store=False, poll_interval_s=0.2, operator="newuser",
+                   trackers=trackers)
     async with app.run_test(size=(120, 36)) as pilot:
         assert await wait_until(pilot, lambda: len(app.screen.table.items) > 5, timeout=30)
         assert await wait_until(pilot, lambda: "synced" in screen_text(app) or "syncing" in screen_text(app))
@@ -41,6 +62,18 @@ async def test_demo_shows_a_live_queue_and_the_footer_keys_work(demo_parts):
         await pilot.press("a")
         assert await wait_until(pilot, lambda: TicketRow.select().where(
             TicketRow.thread_id == item.thread_id).exists(), timeout=10)
+        # the tracker dispatcher writes the issue once; its key shows in the queue, its URL can be opened
+        assert await wait_until(pilot, lambda: "acme/support#1" in screen_text(app), timeout=15), screen_text(app)
+        assert len(tracker.state()["items"]) == 1
+        url = tracker.state()["items"][0]["html_url"]
+        assert app.screen.table.current.ticket_url == url
+        opened = []
+        monkeypatch.setattr("triage_tui.console.trackers.open_url", lambda u: opened.append(u) or True)
+        await pilot.press("b")
+        assert await wait_until(pilot, lambda: opened == [url])
+        listed = subprocess.run([sys.executable, "-m", "triage_tui.cli", "--config", str(config_file), "tickets",
+                                 "list"], capture_output=True, text=True, timeout=60)
+        assert listed.returncode == 0 and f"{DEMO_TRACKER}: acme/support#1 {url}" in listed.stdout, listed
         await settle(pilot)
         reply_to = app.screen.table.current
         await pilot.press("r")
@@ -64,6 +97,8 @@ async def test_demo_shows_a_live_queue_and_the_footer_keys_work(demo_parts):
                                 timeout=15)
         parent = MessageRow.get(MessageRow.message_id == sent_id).rfc_message_id
         assert TicketRow.get_by_id(ticket.id).status == "pending"
+        # our reply became one comment on the issue
+        assert await wait_until(pilot, lambda: len(comments(tracker, "agent")) == 1, timeout=15)
         customer = reply_to.sender
         # an out-of-office answer to our reply changes nothing
         sandbox.deliver(subject=f"Automatic reply: {reply_to.subject}", body="Out of office until Monday.",
@@ -73,6 +108,7 @@ async def test_demo_shows_a_live_queue_and_the_footer_keys_work(demo_parts):
         assert await wait_until(pilot, lambda: MessageRow.select().where(MessageRow.kind == "auto_reply",
                                 MessageRow.subject.startswith("Automatic reply: ")).count() >= 1, timeout=15)
         assert TicketRow.get_by_id(ticket.id).status == "pending"
+        assert TrackerWriteRow.select().where(TrackerWriteRow.op == "comment").count() == 1  # none for it
         # the customer writing again brings it back into the queue as open
         sandbox.deliver(subject=f"Re: {reply_to.subject}", body="Thanks, but it still fails.",
                         headers={"In-Reply-To": parent}, **{"from": customer})
@@ -81,3 +117,6 @@ async def test_demo_shows_a_live_queue_and_the_footer_keys_work(demo_parts):
         assert await wait_until(pilot, lambda: any(i.key == reply_to.key and i.ticket_status == "open"
                                                    for i in app.screen.table.items), timeout=5)
         assert ConversationRow.get_by_id(reply_to.key).message_count >= 3
+        # ... and became one more comment, quoted as the customer's; still one issue
+        assert await wait_until(pilot, lambda: len(comments(tracker, "customer")) == 1, timeout=15)
+        assert "still fails" in comments(tracker, "customer")[0] and len(tracker.state()["items"]) == 1

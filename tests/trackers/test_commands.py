@@ -51,7 +51,7 @@ def test_a_runbook_lists_syncs_pauses_and_retries_tracker_writes(db, db_url, tmp
     assert code == 0 and "gh: 1 written of 1 attempted" in out
     code, out = _run("--config", path, "tickets", "list", "--json")
     listed = [json.loads(line) for line in out.splitlines()]
-    assert listed[0]["links"][0]["external_key"] == "#1" and listed[0]["links"][0]["url"].endswith("/issues/1")
+    assert listed[0]["links"][0]["external_key"] == "acme/support#1" and listed[0]["links"][0]["url"].endswith("/issues/1")
     monkeypatch.setenv("GITHUB_TOKEN", "revoked")
     enqueue_create(config, second, actor="dana")
     _run("--config", path, "tickets", "sync")

@@ -26,6 +26,7 @@ from triage_tui.console.screens.reply import ReplyEditScreen
 from triage_tui.console.screens.thread import ThreadScreen
 from triage_tui.console.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, bundled_theme_dir, load_themes, \
     user_theme_dir
+from triage_tui.console.trackers import TrackerActions, read_header
 from triage_tui.domain import DecisionKind, QueueItem, Reply, StopSwitch
 from triage_tui.store.changes import RECONNECTED
 
@@ -38,7 +39,7 @@ def system_clock() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class TriageApp(App[None]):
+class TriageApp(TrackerActions, App[None]):
     """The triage console."""
 
     CSS_PATH = "styles/app.tcss"
@@ -48,12 +49,14 @@ class TriageApp(App[None]):
 
     def __init__(self, config: Config, *, clock: Clock | None = None, worker: object | None = None,
                  poll_interval_s: float = 0.5, operator: str | None = None,
-                 theme_dirs: list[Path] | None = None, config_file: str = "") -> None:
+                 theme_dirs: list[Path] | None = None, config_file: str = "",
+                 trackers: object | None = None) -> None:
         super().__init__()
         self.config = config
         self.config_file = config_file
         self.clock: Clock = clock or system_clock
         self.ingest_worker = worker
+        self.tracker_dispatcher = trackers
         self.poll_interval_s = poll_interval_s
         self.operator = operator or config.console.operator or getpass.getuser()
         self.theme_dirs = theme_dirs if theme_dirs is not None else [bundled_theme_dir(), user_theme_dir()]
@@ -142,14 +145,15 @@ class TriageApp(App[None]):
     def poll(self) -> None:
         """Read the queue version, the stop switch and (when due) the header figures."""
         from triage_tui.store.control import read_stop_switch
-        from triage_tui.store.queue import header_stats, queue_version
+        from triage_tui.store.queue import queue_version
 
         now = self.clock().timestamp()
 
         def read():
             version = queue_version(now=now)
             due = version != self._version or self.stats is None or abs(now - self._stats_at) >= STATS_EVERY_S
-            return version, read_stop_switch(now), header_stats(now=now) if due else None
+            header = read_header(self.config, now, self.tracker_dispatcher) if due else None
+            return version, read_stop_switch(now), header
 
         version, stop, stats = data.run(read)
         progress = self.ingest_worker.progress() if self.ingest_worker is not None else None
@@ -310,7 +314,6 @@ class TriageApp(App[None]):
         from triage_tui.outbound.recipients import compute_recipients
         from triage_tui.outbound.templates import draft_reply
         from triage_tui.store import decisions
-        from triage_tui.store.threads import message_detail
 
         if approve_first:
             try:
@@ -321,7 +324,7 @@ class TriageApp(App[None]):
                 return
             self.post_message(ActionDone(f"Ticket {ticket.ticket_id} ({ticket.category}/{ticket.urgency}) is open",
                                          what="approved-for-reply"))
-        detail = data.run(message_detail, item.decision_key)
+        detail = data.message_detail(item.decision_key)
         inbox = self.config.inbox(item.grant_id)
         if detail is None or inbox is None:
             self.post_message(ActionDone("", error="cannot reply: the message or its inbox is not configured"))
@@ -371,12 +374,13 @@ class TriageApp(App[None]):
 
 def make_app(config: Config, *, clock: Clock | None = None, worker: object | None = None,
              open_store: bool = True, poll_interval_s: float = 0.5, operator: str | None = None,
-             theme_dirs: list[Path] | None = None, config_file: str = "") -> TriageApp:
+             theme_dirs: list[Path] | None = None, config_file: str = "",
+             trackers: object | None = None) -> TriageApp:
     """The one way to build the console, for the CLI and the tests."""
     if open_store:
         from triage_tui.store.db import open_database
 
         open_database(config.database)
     return TriageApp(config, clock=clock, worker=worker, poll_interval_s=poll_interval_s,
-                     operator=operator, theme_dirs=theme_dirs, config_file=config_file)
+                     operator=operator, theme_dirs=theme_dirs, config_file=config_file, trackers=trackers)
 

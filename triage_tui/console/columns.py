@@ -111,7 +111,7 @@ def cell_text(column: str, item: QueueItem, width: int, preferred: int, now: dat
     if column == "status":
         return status_text(item, short=narrowed)
     if column == "ticket":
-        key = item.ticket_id or "-"
+        key = item.ticket_key or item.ticket_id or "-"
         return key if len(key) <= width or not narrowed else "…" + key[-(width - 1):]
     if column == "flags":
         return flags_text(item.flags)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, TypeVar
 
-from triage_tui.domain import QueueCursor, QueueFilter, QueueItem
+from triage_tui.domain import MessageDetail, QueueCursor, QueueFilter, QueueItem
 from triage_tui.store.db import connection  # noqa: F401  (re-exported for workers)
 from triage_tui.store.transient import retrying
 
@@ -26,10 +26,26 @@ def run(call: Callable[..., T], *args, **kwargs) -> T:
 
 def window(flt: QueueFilter, *, after: QueueCursor | None = None, before: QueueCursor | None = None,
            limit: int = 50, now: float | None = None) -> list[QueueItem]:
-    """Queue rows in display order, read through the keyset index."""
+    """Queue rows in display order, read through the keyset index, with their tickets' tracker keys."""
     from triage_tui.store.queue import queue_window
+    from triage_tui.store.tracker_queries import with_tracker_keys
 
-    return run(queue_window, flt, after=after, before=before, limit=limit, now=now)
+    return run(lambda: with_tracker_keys(queue_window(flt, after=after, before=before, limit=limit, now=now)))
+
+
+def message_detail(key: int) -> MessageDetail | None:
+    """What the thread view shows about a message, with its ticket's tracker key and URL."""
+    from triage_tui.store.threads import message_detail as read_detail
+    from triage_tui.store.tracker_queries import with_tracker_keys
+
+    def read() -> MessageDetail | None:
+        detail = read_detail(key)
+        if detail is None:
+            return None
+        items = with_tracker_keys([detail.item, *([detail.conversation] if detail.conversation else [])])
+        return detail.model_copy(update={"item": items[0], "conversation": items[1] if len(items) > 1 else None})
+
+    return run(read)
 
 
 def count(flt: QueueFilter, cap: int = 10_000, now: float | None = None) -> int:

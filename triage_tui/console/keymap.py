@@ -11,6 +11,8 @@ APP_BINDINGS = [
     Binding("question_mark", "help", "Help", id="app.help", tooltip="Every binding and the query language"),
     Binding("ctrl+l", "audit", "Audit", id="app.audit", tooltip="The audit trail"),
     Binding("ctrl+r", "sync_now", "Sync", id="app.sync_now", show=False, tooltip="Poll the inbox now"),
+    Binding("ctrl+t", "tracker_pause", "Tracker pause", id="app.tracker_pause", show=False,
+            tooltip="Pause tracker writes (or resume them); customer replies are not affected"),
 ]
 
 DECISION_BINDINGS = [
@@ -22,6 +24,10 @@ DECISION_BINDINGS = [
     Binding("r", "reply", "Reply", id="reply.draft", tooltip="Draft a reply from the category template"),
     Binding("S", "solve", "Solve", id="ticket.solve", tooltip="Solve the ticket (the customer writing reopens it)"),
     Binding("O", "reopen", "Reopen", id="ticket.reopen", show=False, tooltip="Reopen a pending or solved ticket"),
+    Binding("y", "copy_ticket_url", "Copy URL", id="ticket.copy_url", show=False,
+            tooltip="Copy the URL of the ticket in its tracker"),
+    Binding("b", "open_ticket_url", "Browser", id="ticket.open_url", show=False,
+            tooltip="Open the ticket in its tracker, in the browser"),
 ]
 
 QUEUE_BINDINGS = [

@@ -56,7 +56,8 @@ def _serve_metrics(config: Config, host: str, port: int | None):
 @click.command()
 @click.option("--once", is_flag=True, help="Sync everything available (poll, webhook events, classify), then exit.")
 @click.option("--role", type=click.Choice(["all", "ingest", "send"]), default="all", show_default=True,
-              help="ingest: only poll, drain and classify; send: only send approved replies; all: both.")
+              help="ingest: only poll, drain and classify; send: only send approved replies and tracker writes; "
+                   "all: both.")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
               help="Serve /metrics, /healthz and /readyz on this port (one port per worker process).")
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address for --metrics-port.")
@@ -87,15 +88,22 @@ def worker(ctx: click.Context, once: bool, role: str, metrics_port: int | None, 
     server = _serve_metrics(config, metrics_host, metrics_port)
     from triage_tui.outbound.dispatcher import dispatch_task, make_gateway, run_dispatcher
 
+    from triage_tui.outbound.tracker_dispatch import TrackerDispatcher
+
     owner = f"worker-{socket.gethostname()}-{os.getpid()}"
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Tracker writes go out wherever replies do (roles all and send).
+    trackers = None if role == "ingest" else TrackerDispatcher(config, owner=owner)
+    if trackers is not None:
+        trackers.start()
     if role == "send":
         click.echo("triage-tui worker: sending approved replies; Ctrl-C stops")
         try:
             run_dispatcher(config, make_gateway(config), owner=owner, stop=stop)
         except KeyboardInterrupt:
             pass
+        trackers.stop()
         if server is not None:
             server.stop()
         return
@@ -109,6 +117,8 @@ def worker(ctx: click.Context, once: bool, role: str, metrics_port: int | None, 
     except KeyboardInterrupt:
         pass
     runner.stop()
+    if trackers is not None:
+        trackers.stop()
     if server is not None:
         server.stop()
     log.info("worker stopped", extra={"owner": owner})

@@ -180,7 +180,7 @@ class Pipeline:
         if not prepared:
             return
         try:
-            result = retry_locked(lambda: store_batch(scope, prepared))
+            result = retry_locked(lambda: store_batch(scope, prepared, tracking=self.config))
         except Exception as exc:  # noqa: BLE001 - retry one by one so only the bad one fails
             if database_unwell(exc):
                 raise  # the database itself is unwell: not the message's fault
@@ -188,7 +188,7 @@ class Pipeline:
             result = BatchResult()
             for item in prepared:
                 try:
-                    one = store_batch(scope, [item])
+                    one = store_batch(scope, [item], tracking=self.config)
                 except Exception as one_exc:  # noqa: BLE001
                     if database_unwell(one_exc):
                         raise

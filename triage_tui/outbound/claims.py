@@ -16,6 +16,7 @@ from triage_tui.store.control import STOP_SWITCH, read_stop_switch
 from triage_tui.store.db import is_sqlite, write_transaction
 from triage_tui.store.models import ControlRow, OutboxRow
 from triage_tui.store.tickets import reply_sent
+from triage_tui.store.tracker_events import reply_went_out
 from triage_tui.store.text import db_safe
 from triage_tui.store.transient import retrying, until_committed
 
@@ -29,6 +30,7 @@ class Claim:
     row: OutboxRow
     owner: str
     token: int
+    config: Config | None = None  # where a sent reply's tracker comment goes (None: nowhere)
 
 
 def audit(row: OutboxRow, action: str, actor: str, now: float, **detail) -> None:
@@ -118,7 +120,7 @@ def _claim_next(config: Config, owner: str, now: float) -> tuple[Claim | None, b
             token = row.fencing_token + 1
             _set(row, now, state=OutboxState.CLAIMED.value, lease_owner=db_safe(owner),
                  lease_expires_at=now + outbound.lease_s, fencing_token=token, attempts=row.attempts + 1)
-            return Claim(row=row, owner=row.lease_owner, token=token), False
+            return Claim(row=row, owner=row.lease_owner, token=token, config=config), False
     return None, False
 
 
@@ -162,9 +164,7 @@ def _finish(claim: Claim, now: float, action: str, from_states: tuple[str, ...],
         audit(claim.row, action if done else "outbox.stale_result", claim.owner, now,
               **({"outcome": action} if not done else {}), **(detail or {}))
         if done and values.get("state") == OutboxState.SENT.value:
-            reply_sent(claim.row.grant_id, claim.row.reply_to_message_id, at=now, actor=claim.owner,
-                       sent_message_id=claim.row.sent_message_id,
-                       reply_command_result_id=claim.row.command_result_id)
+            _replied(claim, now)
     return done
 
 
@@ -194,10 +194,16 @@ def _record_done(claim: Claim, action: str, clock, detail: dict | None, values: 
         extra = {"after_takeover_by": row.lease_owner or row.state} if taken_over else {}
         audit(claim.row, action, claim.owner, now, **extra, **(detail or {}))
         if done_state == OutboxState.SENT.value:
-            reply_sent(claim.row.grant_id, claim.row.reply_to_message_id, at=now, actor=claim.owner,
-                       sent_message_id=claim.row.sent_message_id,
-                       reply_command_result_id=claim.row.command_result_id)
+            _replied(claim, now)
     return True
+
+
+def _replied(claim: Claim, now: float) -> None:
+    """The reply is recorded as sent: move its ticket, and queue the reply as a tracker comment."""
+    change = reply_sent(claim.row.grant_id, claim.row.reply_to_message_id, at=now, actor=claim.owner,
+                        sent_message_id=claim.row.sent_message_id, reply_command_result_id=claim.row.command_result_id)
+    if claim.config is not None:
+        reply_went_out(claim.config, change, claim.row, now=now)
 
 
 def reap(config: Config, now: float, actor: str = "reaper") -> tuple[int, int]:

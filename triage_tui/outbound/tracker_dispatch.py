@@ -22,6 +22,7 @@ from triage_tui.domain import TrackerWriteState as S
 from triage_tui.outbound.faults import fault_point
 from triage_tui.outbound.tracker_claims import TrackerClaim, begin_write, claim_next, finish, reap, record_result
 from triage_tui.store.db import connection
+from triage_tui.store.transient import until_committed
 from triage_tui.trackers.base import MAYBE_LANDED, ExternalRef, Tracker, TrackerError, WriteRequest, WriteResult
 from triage_tui.trackers.registry import build_tracker, external_trackers
 
@@ -70,8 +71,9 @@ def backoff(config: Config, attempt: int, hint: float | None = None) -> float:
 
 def _record(claim: TrackerClaim, result: WriteResult, now: float, report: TrackerReport) -> None:
     detail = {"replay": result.replay, "reconciled": result.reconciled, **({"note": result.note} if result.note else {})}
-    done = record_result(claim, now, external_id=result.external_id, external_key=result.external_key,
-                         url=result.url, remote_id=result.remote_id, detail=detail)
+    # The write landed: its record is retried through transient database errors until it commits.
+    done = until_committed(record_result, claim, now, external_id=result.external_id,
+                           external_key=result.external_key, url=result.url, remote_id=result.remote_id, detail=detail)
     report.written += done
     report.reconciled += done and result.reconciled
     report.stale += not done

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from triage_tui.config import Config
 from triage_tui.domain import ConversationState, Decision, DecisionKind, MailKind, MessageState, Ticket
-from triage_tui.store import conversations, tickets
+from triage_tui.store import conversations, tickets, tracker_events
 from triage_tui.store.db import write_transaction
 from triage_tui.store.decision_rows import DecisionError, to_decision, to_ticket, write_decision
 from triage_tui.store.decision_rows import audit_decision as _audit
@@ -149,6 +149,7 @@ def _approve(key, actor, config, category, urgency, at) -> tuple[Decision, Ticke
         }
         decision, change = tickets.approve(conversation, row, actor=actor, category=final_category,
                                            urgency=final_urgency, at=at, detail=detail)
+        tracker_events.ticket_created(config, change, row, category=final_category, urgency=final_urgency)
     return decision, to_ticket(TicketRow.get(TicketRow.ticket_id == change.ticket_id))
 
 
@@ -194,6 +195,7 @@ def _ticket_decision(key, actor, config, step, at: float, reason: str) -> Decisi
         row = _message(key, config)
         conversation = conversations.of_message(row, at)
         change = step(conversation, row, actor=actor, at=at, reason=db_safe(reason or "").strip())
+        tracker_events.status_changed(config, change, db_safe(reason or "").strip())
     return to_decision(DecisionRow.get(DecisionRow.decision_id == change.decision_id))
 
 

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from triage_tui.config import Config
 from triage_tui.domain import (
     AuditEvent,
     InboundMessage,
@@ -16,7 +17,7 @@ from triage_tui.domain import (
     Suggestion,
     ThreadInfo,
 )
-from triage_tui.store import conversations
+from triage_tui.store import conversations, tracker_events
 from triage_tui.store.arrivals import apply_arrivals
 from triage_tui.store.audit import record_audit
 from triage_tui.store.bounces import link_bounces
@@ -122,20 +123,26 @@ def known_thread_ids(grant_id: str, thread_ids: list[str]) -> set[str]:
     return {row.thread_id for row in query}
 
 
-def store_batch(scope: InboxScope, batch: list[PreparedMessage], *, now: float | None = None) -> BatchResult:
-    """Write a batch in one write transaction; a message already stored is audited as a duplicate."""
+def store_batch(scope: InboxScope, batch: list[PreparedMessage], *, now: float | None = None,
+                tracking: Config | None = None) -> BatchResult:
+    """Write a batch in one write transaction; a message already stored is audited as a duplicate.
+
+    With `tracking` (the config), a customer's message on a ticketed conversation also queues its
+    tracker comment in the same transaction.
+    """
     now = time.time() if now is None else now
     result = BatchResult()
     with write_transaction():
         for start in range(0, len(batch), CHUNK):
-            _store_chunk(scope, batch[start : start + CHUNK], now, result)
+            _store_chunk(scope, batch[start : start + CHUNK], now, result, tracking)
     return result
 
 
 CHUNK = 100
 
 
-def _store_chunk(scope: InboxScope, batch: list[PreparedMessage], now: float, result: BatchResult) -> None:
+def _store_chunk(scope: InboxScope, batch: list[PreparedMessage], now: float, result: BatchResult,
+                 tracking: Config | None = None) -> None:
     thread_ids = sorted({cut(i.message.thread_id) for i in batch if i.message.thread_id})
     tickets = tickets_of_threads(scope.grant_id, thread_ids)
     plans: dict[str, RowPlan] = {}
@@ -175,7 +182,10 @@ def _store_chunk(scope: InboxScope, batch: list[PreparedMessage], now: float, re
         if suggestions:
             SuggestionRow.insert_many(suggestions).on_conflict_ignore().execute()
         upsert_threads(scope.grant_id, [p for p in fresh if p.thread_id], now)
-    result.ticket_changes.extend(apply_arrivals(fresh, id_of, rows, now))
+    changes = apply_arrivals(fresh, id_of, rows, now)
+    result.ticket_changes.extend(changes)
+    if tracking is not None:
+        tracker_events.customers_wrote(tracking, [id_of[p.message_id] for p in fresh if p.ticket_id], changes, now)
     for plan in fresh:
         msg_id = plan.item.message.message_id
         result.stored.append(msg_id)

@@ -10,6 +10,7 @@ from peewee import fn
 from triage_tui.config import Config
 from triage_tui.domain import (
     AuditEvent,
+    QueueItem,
     TicketTracking,
     TrackerLink,
     TrackerOp,
@@ -92,6 +93,21 @@ def links_for(ticket_ids: list[str]) -> dict[str, list[TrackerLink]]:
         for row in TrackerLinkRow.select().where(TrackerLinkRow.ticket_id.in_(ticket_ids)).order_by(TrackerLinkRow.id):
             out.setdefault(row.ticket_id, []).append(to_link(row))
     return out
+
+
+def with_tracker_keys(items: list[QueueItem]) -> list[QueueItem]:
+    """Queue items with their ticket's external key and URL (the first external tracker's), one query."""
+    ids = sorted({item.ticket_id for item in items if item.ticket_id})
+    if not ids:
+        return items
+    found: dict[str, TrackerLink] = {}
+    for links in links_for(ids).values():
+        for link in links:
+            if link.kind != "local":
+                found.setdefault(link.ticket_id, link)
+    return [item.model_copy(update={"ticket_key": found[item.ticket_id].external_key,
+                                    "ticket_url": found[item.ticket_id].url}) if item.ticket_id in found else item
+            for item in items]
 
 
 def list_tickets(limit: int = 200, ticket_id: str | None = None) -> list[TicketTracking]:

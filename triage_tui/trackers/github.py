@@ -82,7 +82,7 @@ class GitHubTracker(HttpTracker):
     def _issue_result(self, issue: dict, **extra) -> WriteResult:
         if "number" not in issue:
             raise rejected(f"github tracker {self.name!r}: the response has no issue number")
-        return WriteResult(external_id=str(issue["number"]), external_key=f"#{issue['number']}",
+        return WriteResult(external_id=str(issue["number"]), external_key=f"{self.repo}#{issue['number']}",
                            url=issue.get("html_url", ""), remote_id=str(issue.get("id", "")), **extra)
 
     def reconcile(self, request: WriteRequest, now: float) -> Reconciled:

@@ -149,6 +149,34 @@ class DecidingScreen(TriageScreen):
             self._confirm_batch(items, "Reopen the tickets of", lambda: self.triage.decide(
                 DecisionKind.REOPEN_TICKET, items))
 
+    def _ticket_url(self) -> str:
+        """The tracker URL of the one conversation targeted, or "" (after saying why)."""
+        items = self._targets()
+        if not items:
+            return ""
+        if len(items) > 1:
+            self.notify("That works on one conversation: unmark the others first.", severity="warning")
+            return ""
+        item = items[0]
+        if not item.ticket_url:
+            why = ("its ticket is not in a tracker yet (or the tracker is local)" if item.ticket_id
+                   else "it has no ticket yet: approve it first")
+            self.notify(f"No tracker URL: {why}.", severity="warning", markup=False)
+        return item.ticket_url
+
+    def action_copy_ticket_url(self) -> None:
+        """Copy the ticket's tracker URL to the clipboard."""
+        url = self._ticket_url()
+        if url:
+            self.app.copy_to_clipboard(url)
+            self.notify(f"Copied {url}", markup=False)
+
+    def action_open_ticket_url(self) -> None:
+        """Open the ticket in its tracker, in the browser."""
+        url = self._ticket_url()
+        if url:
+            self.triage.open_in_browser(url)
+
     def action_reply(self) -> None:
         """Draft a reply to the conversation's latest customer message (it needs a ticket first)."""
         items = self._targets()

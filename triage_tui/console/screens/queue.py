@@ -89,6 +89,8 @@ class QueueScreen(DecidingScreen):
         current = table.current
         if current is not None:
             ticket = f" · {current.ticket_id} {current.ticket_status}" if current.ticket_id else ""
+            if current.ticket_key:
+                ticket += f" · {current.ticket_key} {current.ticket_url}".rstrip()
             parts.append(f"{current.grant_id}/{current.thread_id or current.message_id}{ticket}")
         self.query_one("#queue-status", StatusLine).set_text(" · ".join(parts))
 

@@ -52,7 +52,6 @@ class ThreadScreen(DecidingScreen):
     def load(self) -> None:
         """Read the detail and take the review lease."""
         from triage_tui.store.leases import take_review_lease
-        from triage_tui.store.threads import message_detail
 
         holder = self.triage.operator
         # Taken, then read, both on the wall clock every console shares (not the display clock, which
@@ -60,7 +59,7 @@ class ThreadScreen(DecidingScreen):
         lease = data.run(take_review_lease, self.item.decision_key, holder=holder)
         note = (f"{lease.holder} is already reviewing this conversation"
                 if not lease.taken and lease.holder != holder else "")
-        detail = data.run(message_detail, self.item.decision_key)
+        detail = data.message_detail(self.item.decision_key)
         self.post_message(self.Loaded(detail, note))
 
     async def on_thread_screen_loaded(self, message: Loaded) -> None:
@@ -136,4 +135,6 @@ def _title(item: QueueItem) -> str:
         parts.append(f"{item.message_count} message{'s' if item.message_count != 1 else ''}")
     if item.ticket_id:
         parts.append(f"{item.ticket_id} {item.ticket_status}".strip())
+    if item.ticket_key:
+        parts.append(item.ticket_key)
     return " · ".join(parts)

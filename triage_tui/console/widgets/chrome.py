@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-from triage_tui.console.format import age_text, sparkline
+from triage_tui.console.format import age_text, clip, sparkline
 from triage_tui.domain import HeaderStats, StopSwitch
 
 
@@ -39,6 +39,8 @@ class StatusHeader(Horizontal):
             parts += [f"queue {depth}", f"oldest {oldest}", f"to send {stats.sends_waiting}"]
             if stats.send_failures:
                 parts.append(f"SEND FAILURES {stats.send_failures}")
+            if stats.tracker_alert:
+                parts.append(f"TRACKER: {clip(stats.tracker_alert, 90).strip()}")
             if stats.quarantined:
                 parts.append(f"quarantined {stats.quarantined}")
             spark = f"in/min {sparkline(stats.inbound_per_minute)}"

@@ -8,7 +8,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from triage_tui.console.format import message_warnings, reveal_hidden, size_text, split_quotes
-from triage_tui.domain import InboundMessage, MailSignals, MessageDetail, Suggestion
+from triage_tui.domain import InboundMessage, MailSignals, MessageDetail, QueueItem, Suggestion
 
 
 def _addresses(addresses) -> str:
@@ -101,11 +101,13 @@ def suggestion_text(detail: MessageDetail, now: datetime) -> str:
         lines.append(f"Conversation: {conversation.state}, {conversation.message_count} messages")
         if conversation.ticket_id:
             lines.append(f"Ticket: {conversation.ticket_id} ({conversation.ticket_status})")
+        lines += tracker_lines(conversation)
         waiting = conversation.sla_started_at
         lines.append(f"Waiting on us since {waiting:%Y-%m-%d %H:%M} UTC" if waiting else "Nothing waits on us")
     lines.append(f"This message: {item.state}")
     if item.ticket_id and conversation is None:
         lines.append(f"Ticket: {item.ticket_id}")
+        lines += tracker_lines(item)
     if item.lease_holder:
         lines.append(f"Reviewing: {item.lease_holder}")
     s: Suggestion | None = detail.suggestion
@@ -119,3 +121,10 @@ def suggestion_text(detail: MessageDetail, now: datetime) -> str:
     if detail.last_error:
         lines += ["", f"Last error: {detail.last_error}"]
     return "\n".join(lines)
+
+
+def tracker_lines(item: QueueItem) -> list[str]:
+    """Where the ticket lives in the tracker: its key and URL."""
+    if not item.ticket_key:
+        return []
+    return [f"Tracker: {item.ticket_key}", *([f"  {item.ticket_url}"] if item.ticket_url else [])]
