@@ -24,13 +24,15 @@ def open_url(url: str) -> bool:
 def read_header(config: "Config", now: float, dispatcher: object | None) -> HeaderStats:
     """The header figures with the most pressing tracker problem (store-wide, else this process's own)."""
     from triage_tui.store.queue import header_stats
-    from triage_tui.store.tracker_queries import tracker_alert
+    from triage_tui.store.tracker_queries import tracker_problems
 
-    alert = tracker_alert(config, now)
-    if not alert and dispatcher is not None:
-        problems = dispatcher.problems()
-        alert = next((f"tracker {name!r}: {line}" for name, line in sorted(problems.items())), "")
-    return header_stats(now=now).model_copy(update={"tracker_alert": alert})
+    problems = tracker_problems(config, now)
+    # A pause someone chose comes first; the most pressing other problem follows it.
+    paused = [p.line for p in problems if p.problem == "paused"][:1]
+    others = [p.line for p in problems if p.problem != "paused"][:1]
+    if not others and dispatcher is not None:  # this process's own trouble, such as a missing secret
+        others = [f"tracker {name!r}: {line}" for name, line in sorted(dispatcher.problems().items())][:1]
+    return header_stats(now=now).model_copy(update={"tracker_alert": "; ".join(paused + others)})
 
 
 class TrackerActions:

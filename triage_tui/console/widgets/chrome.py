@@ -40,7 +40,7 @@ class StatusHeader(Horizontal):
             if stats.send_failures:
                 parts.append(f"SEND FAILURES {stats.send_failures}")
             if stats.tracker_alert:
-                parts.append(f"TRACKER: {clip(stats.tracker_alert, 90).strip()}")
+                parts.append(f"TRACKER: {clip(stats.tracker_alert, 110).strip()}")
             if stats.quarantined:
                 parts.append(f"quarantined {stats.quarantined}")
             spark = f"in/min {sparkline(stats.inbound_per_minute)}"
