@@ -15,9 +15,9 @@ from triage_tui.store.audit import record_audit
 from triage_tui.store.control import STOP_SWITCH, read_stop_switch
 from triage_tui.store.db import is_sqlite, write_transaction
 from triage_tui.store.models import ControlRow, OutboxRow
+from triage_tui.store.text import db_safe
 from triage_tui.store.tickets import reply_sent
 from triage_tui.store.tracker_events import reply_went_out
-from triage_tui.store.text import db_safe
 from triage_tui.store.transient import retrying, until_committed
 
 CLAIMABLE_SCAN = 25
