@@ -35,3 +35,12 @@ def test_a_broken_config_is_one_line_and_exit_2(tmp_path):
     assert result.stderr.strip().splitlines() == [
         f"triage-tui: {broken}:2: worker.max_attempts: Input should be a valid integer, unable to parse string as an integer"
     ]
+
+
+def test_config_may_also_follow_the_command_and_its_subcommand(tmp_path):
+    broken = tmp_path / "config.toml"
+    broken.write_text("[worker]\nmax_attempts = \"many\"\n")
+    for args in (("status", "--config", str(broken)), ("tickets", "list", "--config", str(broken))):
+        result = run(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.strip().startswith(f"triage-tui: {broken}:2: worker.max_attempts"), args

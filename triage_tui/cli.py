@@ -32,6 +32,8 @@ COMMANDS: dict[str, str] = {
 # Long-running services log to stderr; every other command logs to the file in the user state dir:
 # a screen must not be drawn over, and a runbook command's failure is one line, not its retries.
 STDERR_LOG_COMMANDS = {"worker", "webhook", "sandbox"}
+# commands that make their own config (and so take no --config after their name)
+OWN_CONFIG_COMMANDS = {"demo", "sandbox"}
 
 
 class LazyGroup(click.Group):
@@ -45,7 +47,10 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module_name, attribute = target.split(":")
-        return getattr(importlib.import_module(module_name), attribute)
+        command = getattr(importlib.import_module(module_name), attribute)
+        if name not in OWN_CONFIG_COMMANDS:
+            _accept_config(command)
+        return command
 
     def invoke(self, ctx: click.Context):
         """Run the command; a database that fails past its retries is one line and exit 1, every time."""
@@ -62,6 +67,23 @@ class LazyGroup(click.Group):
             if is_database_error(exc):
                 fail(describe(exc))
             raise
+
+
+def _remember_config(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        root = ctx.find_root()
+        root.ensure_object(dict)
+        root.obj["config_file"] = value
+
+
+def _accept_config(command: click.Command) -> None:
+    """Let `--config` follow the command too (`triage-tui status --config F`), as runbooks write it."""
+    if not any(param.name == "config_after" for param in command.params):
+        command.params.append(click.Option(
+            ["--config", "config_after"], type=click.Path(dir_okay=False), expose_value=False, is_eager=True,
+            callback=_remember_config, help="Config file (the same as `triage-tui --config F ...`)."))
+    for sub in getattr(command, "commands", {}).values():
+        _accept_config(sub)
 
 
 @click.group(cls=LazyGroup, invoke_without_command=True)
