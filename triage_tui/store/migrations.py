@@ -96,11 +96,28 @@ def _newest_per_grant_index(db: Database) -> None:
     migrate(SchemaMigrator.from_database(db).add_index("messages", ("grant_id", "received_at"), False))
 
 
+def _mail_state_and_delivery(db: Database) -> None:
+    """Version 5: message flags and Junk/Trash from message.updated, delivery status of our sends."""
+    double = "REAL" if db.param == "?" else "DOUBLE PRECISION"
+    boolean = "INTEGER" if db.param == "?" else "BOOLEAN"
+    true, false = ("1", "0") if db.param == "?" else ("TRUE", "FALSE")
+    # Plain ADD COLUMN (see _conversations: a SQLite rebuild of `messages` would cascade-delete).
+    for table, column, ddl in (("messages", "unread", f"{boolean} NOT NULL DEFAULT {true}"),
+                               ("messages", "starred", f"{boolean} NOT NULL DEFAULT {false}"),
+                               ("messages", "hidden_in", "VARCHAR(255) NOT NULL DEFAULT ''"),
+                               ("messages", "mail_version", f"{double} NOT NULL DEFAULT 0"),
+                               ("outbox", "delivery_status", "VARCHAR(255) NOT NULL DEFAULT ''"),
+                               ("outbox", "delivery_detail", "TEXT NOT NULL DEFAULT ''"),
+                               ("outbox", "delivery_at", double)):
+        db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
+
+
 MIGRATIONS: list[Migration] = [
     Migration("initial schema", _initial),
     Migration("conversations and the ticket lifecycle", _conversations),
     Migration("tracker writes and links", _tracker_tables),
     Migration("index messages by grant and received_at (ingest lag)", _newest_per_grant_index),
+    Migration("message flags, Junk/Trash and delivery status", _mail_state_and_delivery),
 ]
 
 
