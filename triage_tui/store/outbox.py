@@ -68,9 +68,10 @@ def get_entry(command_result_id: str) -> OutboxEntry | None:
     return to_entry(row) if row else None
 
 
-def count_waiting() -> int:
-    """Entries that will go when the switch is off (pending, claimed, sending or retry)."""
-    return OutboxRow.select().where(OutboxRow.state.in_([s.value for s in WAITING_STATES])).count()
+def count_waiting(grant_id: str | None = None) -> int:
+    """Entries that will go when the switch is off (pending, claimed, sending or retry), of one grant or all."""
+    query = OutboxRow.select().where(OutboxRow.state.in_([s.value for s in WAITING_STATES]))
+    return (query if grant_id is None else query.where(OutboxRow.grant_id == grant_id)).count()
 
 
 def count_by_state() -> dict[str, int]:
