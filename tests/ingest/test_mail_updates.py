@@ -109,3 +109,23 @@ def test_moves_to_junk_and_back_through_the_sdk_and_live_webhooks(db, make_sandb
     finally:
         server.should_exit = True
         thread.join(5)
+
+
+def test_two_updates_in_the_same_second_are_settled_by_the_api(db, make_sandbox, ingest_config, rules_classifier):
+    sandbox, config, worker, message_id = _setup(make_sandbox, ingest_config, rules_classifier)
+    at = int(time.time())
+    trashed = _event(sandbox, message_id, 1, at, folders=["TRASH"], starred=False)
+    client = nylas.Client(sandbox.api_key, api_uri=sandbox.api_uri)
+    client.messages.update(sandbox.grant_id, message_id, {"folders": ["INBOX"], "starred": True})
+    current = _event(sandbox, message_id, 2, at)  # the mailbox's real, later state, reported in the same second
+    app = TestClient(build_app(config, secrets=[SECRET]))
+    for body in (trashed, current):  # the tie cannot be told apart by time: drained one at a time
+        _post(app, body)
+        _drain(worker)
+    row = MessageRow.get(MessageRow.message_id == message_id)
+    assert (row.hidden_in, row.starred, row.mail_version) == ("", True, at)
+    assert queue_count(QueueFilter()) == 1
+    first, second = [json.loads(a.detail) for a in AuditRow.select().where(
+        AuditRow.action == "message.updated").order_by(AuditRow.id)]
+    assert first["changes"]["hidden_in"] == ["", "trash"] and not first["fetched"]
+    assert second["changes"]["hidden_in"] == ["trash", ""] and second["fetched"]

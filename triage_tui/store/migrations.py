@@ -73,6 +73,7 @@ def _conversations(db: Database) -> None:
             WHERE b."internet_message_id" LIKE '<%@%>' AND LENGTH(b."internet_message_id") <= 255) ranked
             WHERE ranked.n = 1)""")
     run('UPDATE "tickets" SET "updated_at" = "created_at"')
+    _mail_state_and_delivery(db)  # the rebuild below runs today's derive, which reads messages.hidden_in
     migrate(
         migrator.add_index("messages", ("grant_id", "rfc_message_id"), True),
         migrator.add_index("messages", ("conversation_id", "kind", "received_at"), False),
@@ -109,7 +110,8 @@ def _mail_state_and_delivery(db: Database) -> None:
                                ("outbox", "delivery_status", "VARCHAR(255) NOT NULL DEFAULT ''"),
                                ("outbox", "delivery_detail", "TEXT NOT NULL DEFAULT ''"),
                                ("outbox", "delivery_at", double)):
-        db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
+        if column not in {c.name for c in db.get_columns(table)}:  # version 2 may have added it
+            db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
 
 
 MIGRATIONS: list[Migration] = [
