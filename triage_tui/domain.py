@@ -111,6 +111,7 @@ class InboundMessage(_Domain):
     in_reply_to: str = ""
     references: list[str] = []
     unread: bool = True
+    starred: bool = False
     hidden_characters: list[str] = []
     truncated: bool = False
 
@@ -172,6 +173,9 @@ class ConversationState(StrEnum):
     SNOOZED = "snoozed"
     QUARANTINED = "quarantined"
     AUTOMATED = "automated"
+    # Every customer message of it was moved to Junk or Trash (message.updated); moving one back restores it.
+    JUNK = "junk"
+    TRASH = "trash"
 
 
 class TicketStatus(StrEnum):
@@ -370,6 +374,7 @@ class HeaderStats(_Domain):
     send_failures: int = 0
     latest_failure: str = ""
     tracker_alert: str = ""
+    paused_inboxes: list[str] = []
 
 
 class MessageDetail(_Domain):
@@ -409,6 +414,25 @@ class OutboxState(StrEnum):
     NEEDS_RECONCILIATION = "needs_reconciliation"
 
 
+class DeliveryReport(_Domain):
+    """One delivery-status event about a sent message (message.delivered, bounced, ... send_failed)."""
+
+    status: str
+    message_id: str = ""
+    command_result_id: str = ""
+    detail: str = ""
+    at: float = 0.0
+
+
+class MailUpdate(_Domain):
+    """The flags and folders a message.updated reports (None: the payload did not say)."""
+
+    message_id: str
+    folder_ids: tuple[str, ...] | None = None
+    unread: bool | None = None
+    starred: bool | None = None
+
+
 class OutboxEntry(_Domain):
     """One approved send in the outbox, as the console and the runbooks see it."""
 
@@ -436,6 +460,8 @@ class OutboxEntry(_Domain):
     sent_message_id: str = ""
     last_error: str = ""
     not_before: datetime | None = None
+    delivery_status: str = ""
+    delivery_detail: str = ""
 
 
 

@@ -206,6 +206,11 @@ def status(ctx: click.Context, as_json: bool) -> None:
     if sending["stop_switch_alert"]:
         lines.append(f"ALERT                {sending['stop_switch_alert']}")
     lines.append(f"sends waiting        {sending['outbox_waiting']}")
+    for email, pause in sorted(sending["paused_inboxes"].items()):
+        lines.append(f"inbox PAUSED         {email} by {pause['actor']}: {pause['reason']}")
+    delivery = sending["delivery_by_status"]
+    lines.append("delivery             " + (", ".join(f"{k} {v}" for k, v in sorted(delivery.items())) or "none reported")
+                 + (f" ({sending['delivery_problems']} need attention)" if sending["delivery_problems"] else ""))
     lines.append(f"tracker writes       {trackers['tracker_writes_pending']} pending, "
                  f"{trackers['tracker_writes_failed']} failed or needing a human")
     lines += [f"TRACKER              {line}" for line in trackers["tracker_problems"]]

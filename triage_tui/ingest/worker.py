@@ -17,8 +17,10 @@ from triage_tui.ingest.pipeline import (
     UnknownGrant,
     retry_locked,
 )
+from triage_tui.ingest.mail_events import apply_deliveries, apply_updates
 from triage_tui.ingest.poller import Poller, PollResult
 from triage_tui.nylas.errors import AuthError, GatewayError, NotFound
+from triage_tui.nylas.notifications import is_delivery_trigger, is_update_trigger
 from triage_tui.store.labels import approved_examples, labelled_decision_count
 from triage_tui.store.messages import existing_message_ids
 from triage_tui.store.transient import log_failure
@@ -52,6 +54,8 @@ class CycleReport:
     polls: list[PollResult] = field(default_factory=list)
     complete: bool = True
     errors: list[str] = field(default_factory=list)
+    updates: int = 0  # message.updated events that changed a stored message
+    deliveries: int = 0  # delivery-status events drained
 
 
 class Worker:
@@ -100,6 +104,11 @@ class Worker:
         except UnknownGrant as exc:
             mark_events([e.row_id for e in events], IGNORED, error=str(exc))
             return
+        delivery = [e for e in events if is_delivery_trigger(e.trigger)]
+        if delivery:
+            apply_deliveries(grant_id, delivery)
+            cycle.deliveries += len(delivery)
+            events = [e for e in events if not is_delivery_trigger(e.trigger)]
         ignored = [e.row_id for e in events if not is_message_trigger(e.trigger) or not e.message_id]
         mark_events(ignored, IGNORED, error="not a message notification")
         wanted = [e for e in events if is_message_trigger(e.trigger) and e.message_id]
@@ -131,7 +140,7 @@ class Worker:
             items.extend((message, d) for d in deliveries)
         mark_events(gone, GONE, error="message not found (deleted or id changed)")
         cycle.report.gone += len(gone)
-        known_items = [(m, d) for m, d in items if isinstance(m, _Known)]
+        known_items = [(m, d) for m, d in items if isinstance(m, _Known) and not is_update_trigger(d.trigger)]
         fetched = [(m, d) for m, d in items if not isinstance(m, _Known)]
         if known_items:
             self.pipeline.audit_duplicates(scope, [(m.message_id, d) for m, d in known_items], cycle.report)
@@ -142,6 +151,10 @@ class Worker:
             cycle.report.add(report)
             absorbed = set(report.absorbed)
         stored = existing_message_ids(grant_id, [m.message_id for m, _ in items]) | absorbed
+        updates = [e for e in wanted if is_update_trigger(e.trigger) and e.message_id in stored]
+        if updates:
+            outcomes = apply_updates(self.gateway, scope, updates)
+            cycle.updates += sum(1 for o in outcomes.values() if o == "applied")
         retry_locked(lambda: mark_events([d.event_row_id for m, d in items if m.message_id in stored], DONE))
 
     def maybe_retrain(self) -> bool:

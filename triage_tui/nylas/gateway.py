@@ -163,6 +163,8 @@ class Gateway:
             "body": reply.body,
             "is_plaintext": True,
             "reply_to_message_id": reply.reply_to_message_id,
+            # Echoed back by every delivery-status webhook: how the event finds its outbox entry.
+            "metadata": {"command_result_id": idempotency_key},
         }
         if reply.cc:
             body["cc"] = [_address(a) for a in reply.cc]

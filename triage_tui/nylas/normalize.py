@@ -122,6 +122,7 @@ def normalize_message(raw: Any, grant_id: str = "", *, now: datetime | None = No
         in_reply_to=in_reply_to[0] if in_reply_to else "",
         references=references,
         unread=_bool(data.get("unread"), default=True),
+        starred=_bool(data.get("starred"), default=False),
         hidden_characters=hidden_character_names(subject, names, snippet, body_text, body_html),
         truncated=truncated,
     )

@@ -14,6 +14,8 @@ SIGNATURE_HEADER = "X-Nylas-Signature"
 MAX_FUTURE_S = 300
 MAX_CHALLENGE_BYTES = 4096
 _HEX64 = re.compile(rb"[0-9a-f]{64}")
+# A queued send that fails may be reported with `data.object: null`: kept, then matched by other means.
+OBJECTLESS_TRIGGERS = ("message.send_failed",)
 
 
 class BodyTooLarge(Exception):
@@ -89,13 +91,20 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
 
+class SentSummary(_Model):
+    """The `message` summary a delivery-status notification carries about one of our sends."""
+
+    id: str = ""
+
+
 class WebhookObject(_Model):
     """The object a notification points at; a hint to re-fetch, never the truth."""
 
-    id: str
+    id: str = ""
     grant_id: str = ""
     object: str = ""
     thread_id: str = ""
+    message: SentSummary | None = None  # delivery triggers: the sent message is described here
 
 
 class WebhookData(_Model):
@@ -103,7 +112,7 @@ class WebhookData(_Model):
 
     application_id: str = ""
     grant_id: str = ""
-    object: WebhookObject
+    object: WebhookObject | None = None  # message.send_failed may carry null
 
 
 class WebhookEnvelope(_Model):
@@ -119,8 +128,10 @@ class WebhookEnvelope(_Model):
 
     @model_validator(mode="after")
     def _usable(self) -> "WebhookEnvelope":
-        if not self.id.strip() or not self.type.strip() or not self.data.object.id.strip():
-            raise ValueError("id, type and data.object.id must not be empty")
+        if not self.id.strip() or not self.type.strip():
+            raise ValueError("id and type must not be empty")
+        if not self.object_id.strip() and not self.type.startswith(OBJECTLESS_TRIGGERS):
+            raise ValueError("data.object.id (or data.object.message.id) must not be empty")
         if not self.grant_id:
             raise ValueError("no grant_id in data or data.object")
         return self
@@ -128,12 +139,15 @@ class WebhookEnvelope(_Model):
     @property
     def grant_id(self) -> str:
         """The grant the object belongs to (object level first, then data level)."""
-        return self.data.object.grant_id or self.data.grant_id
+        return (self.data.object.grant_id if self.data.object else "") or self.data.grant_id
 
     @property
     def object_id(self) -> str:
-        """The id of the message (or other object) the notification is about."""
-        return self.data.object.id
+        """The id of the message (or other object) the notification is about ("" when it names none)."""
+        obj = self.data.object
+        if obj is None:
+            return ""
+        return obj.id or (obj.message.id if obj.message else "")
 
     @property
     def truncated(self) -> bool:

@@ -12,7 +12,7 @@ from triage_tui.config import Config
 from triage_tui.domain import AuditEvent, OutboxState
 from triage_tui.outbound.policy import check_limits
 from triage_tui.store.audit import record_audit
-from triage_tui.store.control import STOP_SWITCH, read_stop_switch
+from triage_tui.store.control import STOP_SWITCH, paused_grants, read_stop_switch
 from triage_tui.store.db import is_sqlite, write_transaction
 from triage_tui.store.models import ControlRow, OutboxRow
 from triage_tui.store.text import db_safe
@@ -75,11 +75,14 @@ def _fenced(claim: Claim, states: tuple[str, ...], now: float, **values) -> bool
     return changed
 
 
-def _candidates(now: float):
+def _candidates(now: float, paused: set[str] | dict):
+    ready = ((OutboxRow.state == OutboxState.PENDING.value)
+             | ((OutboxRow.state == OutboxState.RETRY.value) & (OutboxRow.lease_expires_at <= now)))
+    if paused:  # a paused inbox's entries wait where they are; the other inboxes' go on
+        ready = ready & OutboxRow.grant_id.not_in(sorted(paused))
     query = (
         OutboxRow.select()
-        .where((OutboxRow.state == OutboxState.PENDING.value)
-               | ((OutboxRow.state == OutboxState.RETRY.value) & (OutboxRow.lease_expires_at <= now)))
+        .where(ready)
         .order_by(OutboxRow.created_at, OutboxRow.id)
         .limit(CLAIMABLE_SCAN)
     )
@@ -96,7 +99,7 @@ def _claim_next(config: Config, owner: str, now: float) -> tuple[Claim | None, b
     with write_transaction():
         if switch_is_on(now):
             return None, True
-        for row in _candidates(now):
+        for row in _candidates(now, paused_grants(now, lock=True)):
             if row.expires_at is not None and row.expires_at <= now:
                 _set(row, now, state=OutboxState.EXPIRED.value, lease_owner="",
                      last_error="the approval expired before it could be sent")
@@ -131,11 +134,13 @@ def begin_send(claim: Claim, now: float, lease_s: float) -> str:
 
 def _begin_send(claim: Claim, now: float, lease_s: float) -> str:
     with write_transaction():
-        if switch_is_on(now):
+        why = "stop switch on" if switch_is_on(now) else (
+            "inbox paused" if claim.row.grant_id in paused_grants(now, lock=True) else "")
+        if why:
             held = _fenced(claim, (OutboxState.CLAIMED.value,), now, state=OutboxState.RETRY.value,
                            lease_owner="", lease_expires_at=now)
             if held:
-                audit(claim.row, "outbox.held", claim.owner, now, reason="stop switch on")
+                audit(claim.row, "outbox.held", claim.owner, now, reason=why)
             return "held" if held else "stale"
         first = claim.row.first_attempt_at if claim.row.first_attempt_at is not None else now
         started = _fenced(claim, (OutboxState.CLAIMED.value,), now, state=OutboxState.SENDING.value,

@@ -69,10 +69,13 @@ def _actor(config: Config, actor: str | None) -> str:
 @click.option("--actor", default=None, help="Who is pausing (default: console.operator, then the login name).")
 @click.option("--trackers", is_flag=True,
               help="Pause tracker writes only (GitHub, Jira...); customer mail is not affected.")
+@click.option("--inbox", "inbox_email", default=None, metavar="EMAIL",
+              help="Pause one inbox only: its sends and tracker writes wait, the other inboxes go on.")
 @click.pass_context
-def pause(ctx: click.Context, reason: str, duration: str | None, actor: str | None, trackers: bool) -> None:
+def pause(ctx: click.Context, reason: str, duration: str | None, actor: str | None, trackers: bool,
+          inbox_email: str | None) -> None:
     """Turn the stop switch on: no send starts until `resume`. Nothing is deleted or cancelled."""
-    from triage_tui.store.control import TRACKER_PAUSE, set_stop_switch
+    from triage_tui.store.control import set_stop_switch
     from triage_tui.store.outbox import count_waiting
     from triage_tui.store.transient import retrying
 
@@ -85,11 +88,16 @@ def pause(ctx: click.Context, reason: str, duration: str | None, actor: str | No
             until = datetime.now(timezone.utc) + parse_duration(duration)
         except ValueError as exc:
             fail(str(exc))
+    inbox = _inbox(config, inbox_email) if inbox_email is not None else None
     _open(config)
     switch = set_stop_switch(True, actor=_actor(config, actor), reason=reason, until=until,
                              tenant_id=config.tenant_id, environment=config.environment,
-                             key=TRACKER_PAUSE if trackers else STOP_SWITCH_KEY)
+                             key=_key(inbox, trackers), detail=_detail(inbox))
     until_text = f" until {switch.until.isoformat(timespec='seconds')}" if switch.until else " until resumed"
+    if inbox is not None:
+        click.echo(f"inbox {inbox.email} PAUSED{until_text} (by {switch.actor}: {switch.reason}); "
+                   f"{retrying(count_waiting, inbox.grant_id)} send(s) of it waiting; other inboxes go on")
+        return
     if trackers:
         click.echo(f"tracker writes PAUSED{until_text} (by {switch.actor}: {switch.reason}); "
                    f"{_tracker_waiting()} tracker write(s) waiting; customer mail is not affected")
@@ -101,21 +109,49 @@ def pause(ctx: click.Context, reason: str, duration: str | None, actor: str | No
 @click.command()
 @click.option("--actor", default=None, help="Who is resuming (default: console.operator, then the login name).")
 @click.option("--trackers", is_flag=True, help="Resume tracker writes only (the stop switch stays as it is).")
+@click.option("--inbox", "inbox_email", default=None, metavar="EMAIL",
+              help="Resume one paused inbox (the stop switch and the other inboxes stay as they are).")
 @click.pass_context
-def resume(ctx: click.Context, actor: str | None, trackers: bool) -> None:
+def resume(ctx: click.Context, actor: str | None, trackers: bool, inbox_email: str | None) -> None:
     """Turn the stop switch off; prints how many waiting sends will now go."""
-    from triage_tui.store.control import TRACKER_PAUSE, set_stop_switch
+    from triage_tui.store.control import set_stop_switch
     from triage_tui.store.outbox import count_waiting
     from triage_tui.store.transient import retrying
 
     config = load(ctx)
+    inbox = _inbox(config, inbox_email) if inbox_email is not None else None
     _open(config)
     set_stop_switch(False, actor=_actor(config, actor), tenant_id=config.tenant_id,
-                    environment=config.environment, key=TRACKER_PAUSE if trackers else STOP_SWITCH_KEY)
+                    environment=config.environment, key=_key(inbox, trackers), detail=_detail(inbox))
+    if inbox is not None:
+        click.echo(f"inbox {inbox.email} resumed; {retrying(count_waiting, inbox.grant_id)} send(s) of it will go")
+        return
     if trackers:
         click.echo(f"tracker writes resumed; {_tracker_waiting()} tracker write(s) will go")
         return
     click.echo(f"stop switch OFF; {retrying(count_waiting)} send(s) will go")
+
+
+def _inbox(config: Config, email: str):
+    """The configured inbox with this address; one clear line and a non-zero exit otherwise."""
+    wanted = email.strip().lower()
+    for inbox in config.inboxes:
+        if inbox.email.lower() == wanted:
+            return inbox
+    known = ", ".join(i.email for i in config.inboxes) or "none configured"
+    fail(f"no inbox {email!r} in the config (inboxes: {known})")
+
+
+def _key(inbox, trackers: bool) -> str:
+    from triage_tui.store.control import TRACKER_PAUSE, inbox_pause_key
+
+    if inbox is not None:
+        return inbox_pause_key(inbox.grant_id)
+    return TRACKER_PAUSE if trackers else STOP_SWITCH_KEY
+
+
+def _detail(inbox) -> dict | None:
+    return {"inbox": inbox.email, "grant_id": inbox.grant_id} if inbox is not None else None
 
 
 def _tracker_waiting() -> int:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 
 from triage_tui.config import Config
-from triage_tui.store.control import read_stop_switch
-from triage_tui.store.outbox import count_by_state, count_waiting
+from triage_tui.store.control import paused_grants, read_stop_switch
+from triage_tui.store.delivery import delivery_counts
+from triage_tui.store.outbox import DELIVERY_PROBLEMS, count_by_state, count_waiting
 from triage_tui.store.text import to_epoch
 
 
@@ -26,10 +27,16 @@ def stop_switch_alert(config: Config, now: float | None = None) -> str:
 def outbound_status(config: Config, now: float | None = None) -> dict:
     """A JSON-ready summary: environment, stop switch, alert, waiting sends and outbox by state."""
     switch = read_stop_switch(now)
+    names = {i.grant_id: i.email for i in config.inboxes}
+    delivery = delivery_counts()
     return {
         "environment": config.environment,
         "stop_switch": switch.model_dump(mode="json"),
         "stop_switch_alert": stop_switch_alert(config, now),
         "outbox_waiting": count_waiting(),
         "outbox_by_state": count_by_state(),
+        "paused_inboxes": {names.get(grant, grant): {"grant_id": grant, **pause.model_dump(mode="json")}
+                           for grant, pause in paused_grants(now).items()},
+        "delivery_by_status": delivery,
+        "delivery_problems": sum(n for status, n in delivery.items() if status in DELIVERY_PROBLEMS),
     }

@@ -17,11 +17,12 @@ from triage_tui.domain import AuditEvent, TrackerOp
 from triage_tui.domain import TrackerWriteState as S
 from triage_tui.ops import events
 from triage_tui.store.audit import record_audit
-from triage_tui.store.control import TRACKER_PAUSE, read_stop_switch
+from triage_tui.store.control import TRACKER_PAUSE, inbox_paused, read_stop_switch
 from triage_tui.store.db import is_sqlite, write_transaction
 from triage_tui.store.models import ControlRow, TrackerLinkRow, TrackerWriteRow
 from triage_tui.store.text import db_safe
 
+INBOX_PAUSE_RECHECK_S = 5.0  # a write of a paused inbox is looked at again this often
 OPEN_STATES = (S.PENDING.value, S.CLAIMED.value, S.WRITING.value, S.RETRY.value)
 FAILURE_OUTCOMES = ("tracker.retry", "tracker.outcome_unknown", "tracker.failed", "tracker.needs_reconciliation")
 
@@ -119,6 +120,9 @@ def claim_next(config: Config, tracker: str, owner: str, now: float) -> tuple[Tr
         if trackers_paused(now):
             return None, True
         for row in _candidates(tracker, now):
+            if row.grant_id and inbox_paused(row.grant_id, now):  # `pause --inbox`: look again later
+                _set(row, now, state=S.RETRY.value, not_before=now + INBOX_PAUSE_RECHECK_S)
+                continue
             link = None if row.op == TrackerOp.CREATE.value else link_of(row.ticket_id, row.tracker)
             token = row.fencing_token + 1
             prior_unknown, prior_sent = row.outcome_unknown, row.last_sent_at
@@ -135,10 +139,12 @@ def begin_write(claim: TrackerClaim, now: float, lease_s: float) -> str:
     attempt look for the write before sending it again.
     """
     with write_transaction():
-        if trackers_paused(now):
+        inbox = bool(claim.row.grant_id) and inbox_paused(claim.row.grant_id, now)
+        if trackers_paused(now) or inbox:
             held = _fenced(claim, (S.CLAIMED.value,), now, state=S.RETRY.value, lease_owner="", not_before=now)
             if held:
-                audit(claim.row, "tracker.held", claim.owner, now, reason="tracker writes paused")
+                audit(claim.row, "tracker.held", claim.owner, now,
+                      reason="inbox paused" if inbox else "tracker writes paused")
             return "held" if held else "stale"
         first = claim.row.first_attempt_at if claim.row.first_attempt_at is not None else now
         started = _fenced(claim, (S.CLAIMED.value,), now, state=S.WRITING.value, first_attempt_at=first,

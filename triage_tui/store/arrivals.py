@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from triage_tui.store.tickets import TicketChange
 
 # Conversations that held no customer mail until now (a page of older mail can bring the first one).
-_NO_CUSTOMER_YET = (ConversationState.AUTOMATED.value, ConversationState.QUARANTINED.value)
+# (or none outside Junk and Trash).
+_NO_CUSTOMER_YET = (ConversationState.AUTOMATED.value, ConversationState.QUARANTINED.value,
+                    ConversationState.JUNK.value, ConversationState.TRASH.value)
 _UNTRIAGED = {MessageState.NEW.value: ConversationState.NEW,
               MessageState.NEEDS_HUMAN.value: ConversationState.NEEDS_HUMAN}
 

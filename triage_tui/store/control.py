@@ -15,6 +15,8 @@ from triage_tui.store.transient import retrying
 STOP_SWITCH = "stop_switch"
 # Holds tracker writes only; customer mail is held by STOP_SWITCH alone, and neither holds the other.
 TRACKER_PAUSE = "tracker_pause"
+# One row per paused inbox (key + grant id): holds that grant's sends and tracker writes only.
+INBOX_PAUSE_PREFIX = "inbox_pause:"
 # The flip waits at most this long for the row lock (a claim holds it for milliseconds), then tries again.
 FLIP_LOCK_TIMEOUT_MS = 1000
 
@@ -101,3 +103,31 @@ def _flip(on: bool, *, actor: str, reason: str, until: datetime | None, tenant_i
             )
         )
     return read_stop_switch(now, key=key)
+
+
+def inbox_pause_key(grant_id: str) -> str:
+    """The control row key of one inbox's pause (flip it with set_stop_switch(key=...))."""
+    return f"{INBOX_PAUSE_PREFIX}{grant_id}"
+
+
+def paused_grants(now: float | None = None, *, lock: bool = False) -> dict[str, StopSwitch]:
+    """The grants whose inbox pause is on (expired pauses read as off), with who paused them and why.
+
+    With `lock` (inside a claim transaction on PostgreSQL) the pause rows are locked, so a flip of
+    an existing row waits for the claim and the claim for the flip, as with the stop switch.
+    """
+    now = time.time() if now is None else now
+    query = ControlRow.select().where(ControlRow.key.startswith(INBOX_PAUSE_PREFIX))
+    if lock and not is_sqlite():
+        query = query.for_update("FOR UPDATE")
+    return {
+        row.key[len(INBOX_PAUSE_PREFIX):]: StopSwitch(on=True, actor=row.actor, reason=row.reason,
+                                                      since=from_epoch(row.since), until=from_epoch(row.until))
+        for row in query
+        if row.on and (row.until is None or row.until > now)
+    }
+
+
+def inbox_paused(grant_id: str, now: float | None = None) -> bool:
+    """True while this grant's inbox pause is on."""
+    return read_stop_switch(now, key=inbox_pause_key(grant_id)).on

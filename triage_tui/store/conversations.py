@@ -150,7 +150,8 @@ def _greatest(a: str, b: str) -> str:
 
 
 _MSGS = 'FROM "messages" m WHERE m."conversation_id" = "conversations"."id"'
-_CUSTOMER = f"{_MSGS} AND m.\"kind\" = '{CUSTOMER}'"
+# Customer mail that counts: not moved to Junk or Trash (store/mail_updates.py).
+_CUSTOMER = f"{_MSGS} AND m.\"kind\" = '{CUSTOMER}' AND m.\"hidden_in\" = ''"
 _OWN_MAX = f"(SELECT MAX(m.\"received_at\") {_MSGS} AND m.\"kind\" = '{MailKind.OWN_OUTBOUND.value}')"
 _RANK = ("(CASE t.\"urgency\" WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'low' THEN 3 ELSE 2 END)")
 

@@ -105,6 +105,7 @@ class RowPlan:
             event_id=cut(self.item.event_id), attempts=0, last_error="", snooze_until=None,
             created_at=now, updated_at=now, kind=self.kind, rfc_message_id=self.rfc_message_id,
             conversation_id=self.conversation_id, bounce_of=cut(self.bounce_of),
+            unread=msg.unread, starred=msg.starred,
         )
 
     def body(self, row_id: int) -> dict:

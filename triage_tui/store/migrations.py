@@ -73,6 +73,7 @@ def _conversations(db: Database) -> None:
             WHERE b."internet_message_id" LIKE '<%@%>' AND LENGTH(b."internet_message_id") <= 255) ranked
             WHERE ranked.n = 1)""")
     run('UPDATE "tickets" SET "updated_at" = "created_at"')
+    _mail_state_and_delivery(db)  # the rebuild below runs today's derive, which reads messages.hidden_in
     migrate(
         migrator.add_index("messages", ("grant_id", "rfc_message_id"), True),
         migrator.add_index("messages", ("conversation_id", "kind", "received_at"), False),
@@ -96,11 +97,29 @@ def _newest_per_grant_index(db: Database) -> None:
     migrate(SchemaMigrator.from_database(db).add_index("messages", ("grant_id", "received_at"), False))
 
 
+def _mail_state_and_delivery(db: Database) -> None:
+    """Version 5: message flags and Junk/Trash from message.updated, delivery status of our sends."""
+    double = "REAL" if db.param == "?" else "DOUBLE PRECISION"
+    boolean = "INTEGER" if db.param == "?" else "BOOLEAN"
+    true, false = ("1", "0") if db.param == "?" else ("TRUE", "FALSE")
+    # Plain ADD COLUMN (see _conversations: a SQLite rebuild of `messages` would cascade-delete).
+    for table, column, ddl in (("messages", "unread", f"{boolean} NOT NULL DEFAULT {true}"),
+                               ("messages", "starred", f"{boolean} NOT NULL DEFAULT {false}"),
+                               ("messages", "hidden_in", "VARCHAR(255) NOT NULL DEFAULT ''"),
+                               ("messages", "mail_version", f"{double} NOT NULL DEFAULT 0"),
+                               ("outbox", "delivery_status", "VARCHAR(255) NOT NULL DEFAULT ''"),
+                               ("outbox", "delivery_detail", "TEXT NOT NULL DEFAULT ''"),
+                               ("outbox", "delivery_at", double)):
+        if column not in {c.name for c in db.get_columns(table)}:  # version 2 may have added it
+            db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
+
+
 MIGRATIONS: list[Migration] = [
     Migration("initial schema", _initial),
     Migration("conversations and the ticket lifecycle", _conversations),
     Migration("tracker writes and links", _tracker_tables),
     Migration("index messages by grant and received_at (ingest lag)", _newest_per_grant_index),
+    Migration("message flags, Junk/Trash and delivery status", _mail_state_and_delivery),
 ]
 
 

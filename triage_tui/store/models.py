@@ -78,6 +78,12 @@ class MessageRow(BaseModel):
     conversation_id = IntegerField(null=True)
     # For a bounce: the message id of our reply it reports on.
     bounce_of = CharField(default="")
+    unread = BooleanField(default=True)
+    starred = BooleanField(default=False)
+    # "junk" or "trash" while a message.updated has it there (out of the queue), else "".
+    hidden_in = CharField(default="")
+    # The signed `time` of the newest message.updated applied: an older one never overwrites it.
+    mail_version = DoubleField(default=0.0)
 
     class Meta:
         table_name = "messages"
@@ -266,6 +272,11 @@ class OutboxRow(BaseModel):
     last_error = TextField(default="")
     created_at = DoubleField()
     updated_at = DoubleField()
+    # What the delivery webhooks said (outbound/delivery.py): "", delivered, complaint, bounced,
+    # rejected or failed; the worst one reported wins whatever the order of arrival.
+    delivery_status = CharField(default="")
+    delivery_detail = TextField(default="")
+    delivery_at = DoubleField(null=True)
 
     class Meta:
         table_name = "outbox"

@@ -57,6 +57,8 @@ def to_entry(row: OutboxRow) -> OutboxEntry:
         sent_message_id=row.sent_message_id,
         last_error=row.last_error,
         not_before=from_epoch(row.lease_expires_at) if row.state == OutboxState.RETRY else None,
+        delivery_status=row.delivery_status,
+        delivery_detail=row.delivery_detail,
     )
 
 
@@ -66,9 +68,10 @@ def get_entry(command_result_id: str) -> OutboxEntry | None:
     return to_entry(row) if row else None
 
 
-def count_waiting() -> int:
-    """Entries that will go when the switch is off (pending, claimed, sending or retry)."""
-    return OutboxRow.select().where(OutboxRow.state.in_([s.value for s in WAITING_STATES])).count()
+def count_waiting(grant_id: str | None = None) -> int:
+    """Entries that will go when the switch is off (pending, claimed, sending or retry), of one grant or all."""
+    query = OutboxRow.select().where(OutboxRow.state.in_([s.value for s in WAITING_STATES]))
+    return (query if grant_id is None else query.where(OutboxRow.grant_id == grant_id)).count()
 
 
 def count_by_state() -> dict[str, int]:
@@ -87,10 +90,14 @@ def list_entries(states: Iterable[str] | None = None, limit: int = 100) -> list[
     return [to_entry(row) for row in query]
 
 
+# Delivery statuses a person must hear about (store/delivery.py): announced like a send failure.
+DELIVERY_PROBLEMS = ("complaint", "bounced", "rejected", "failed")
+
+
 def _is_failure():
     return OutboxRow.state.in_([s.value for s in FAILURE_STATES]) | (
         (OutboxRow.state == OutboxState.RETRY.value) & (OutboxRow.last_error != "")
-    )
+    ) | OutboxRow.delivery_status.in_(DELIVERY_PROBLEMS)
 
 
 def failures(limit: int = 50) -> list[OutboxEntry]:
@@ -110,6 +117,8 @@ def failure_summary() -> tuple[int, str]:
     if not count:
         return 0, ""
     newest = failures(limit=1)[0]
+    if newest.delivery_status in DELIVERY_PROBLEMS:
+        return count, f"{newest.delivery_status}: {newest.subject[:60]} ({newest.delivery_detail[:120] or 'no detail'})"
     return count, f"{newest.state}: {newest.subject[:60]} ({newest.last_error[:120] or 'no detail'})"
 
 

@@ -167,7 +167,10 @@ def header_stats(*, now: float | None = None, cap: int = 10_000) -> HeaderStats:
     from triage_tui.store.outbox import failure_summary
 
     send_failures, latest_failure = failure_summary()
+    from triage_tui.store.control import paused_grants
+
     return HeaderStats(
+        paused_inboxes=sorted(paused_grants(now)),
         send_failures=send_failures,
         latest_failure=latest_failure,
         queue_depth=depth,

@@ -15,6 +15,7 @@ from triage_tui.domain import (
     Suggestion,
 )
 from triage_tui.store.conversations import conversation_item
+from triage_tui.store.delivery import delivery_of
 from triage_tui.store.models import ConversationRow, MessageBody, MessageRow, SuggestionRow
 from triage_tui.store.leases import lease_holders
 from triage_tui.store.queue import state_of
@@ -114,7 +115,22 @@ def _notes(rows: list[MessageRow]) -> dict[str, str]:
             notes[r.message_id] = f"↳ bounce of our reply{sent} above: the customer did not get it"
         elif r.kind in KIND_NOTES:
             notes[r.message_id] = KIND_NOTES[r.kind]
+    if rows:
+        _delivery_notes(rows[0].grant_id, [r.message_id for r in rows], notes)
     return notes
+
+
+def _delivery_notes(grant_id: str, message_ids: list[str], notes: dict[str, str]) -> None:
+    """What the delivery webhooks said about our replies: under the sent copy, or under the message
+    answered while the sent copy is not stored yet."""
+    present = set(message_ids)
+    for answered, sent_id, status, detail in delivery_of(grant_id, message_ids):
+        line = f"delivery: {status.upper()}" + (f" ({detail})" if detail and status != "delivered" else "")
+        if sent_id in present:
+            notes[sent_id] = f"{notes[sent_id]} · {line}" if sent_id in notes else line
+        else:
+            line = f"↳ our reply to this: {line}"
+            notes[answered] = f"{notes[answered]}\n{line}" if answered in notes else line
 
 
 def to_inbound(row: MessageRow, body: MessageBody | None) -> InboundMessage:

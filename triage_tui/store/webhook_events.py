@@ -159,3 +159,13 @@ def event_counts() -> dict[str, int]:
         WebhookEventRow.status
     )
     return {row.status: row.n for row in query}
+
+
+def event_bodies(row_ids: list[int]) -> dict[int, bytes]:
+    """The stored raw bodies of these notifications, by row id."""
+    out: dict[int, bytes] = {}
+    for start in range(0, len(row_ids), 500):
+        query = WebhookEventRow.select(WebhookEventRow.id, WebhookEventRow.raw).where(
+            WebhookEventRow.id.in_(row_ids[start:start + 500]))
+        out.update({row_id: bytes(raw) for row_id, raw in query.tuples()})
+    return out

@@ -27,7 +27,8 @@ class TriageScreen(Screen):
     def compose(self) -> ComposeResult:
         """Header, banner, the screen's body, footer."""
         config = self.triage.config
-        yield StatusHeader(config.environment, config.tenant_id, id="status-header")
+        yield StatusHeader(config.environment, config.tenant_id, id="status-header",
+                           inbox_names={i.grant_id: i.email for i in config.inboxes})
         yield StopBanner(self.triage.key_display("app.stop_switch"), id="stop-banner")
         yield from self.compose_body()
         yield Footer()

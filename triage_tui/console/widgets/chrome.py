@@ -15,10 +15,12 @@ from triage_tui.domain import HeaderStats, StopSwitch
 class StatusHeader(Horizontal):
     """Environment, queue depth, oldest unhandled, sends waiting, stop switch, inbound sparkline."""
 
-    def __init__(self, environment: str, tenant: str, **kwargs) -> None:
+    def __init__(self, environment: str, tenant: str, *, inbox_names: dict[str, str] | None = None,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         self.environment = environment
         self.tenant = tenant
+        self.inbox_names = inbox_names or {}
         self._shown_figures: tuple[str, bool] | None = None
 
     def compose(self) -> ComposeResult:
@@ -39,6 +41,8 @@ class StatusHeader(Horizontal):
             parts += [f"queue {depth}", f"oldest {oldest}", f"to send {stats.sends_waiting}"]
             if stats.send_failures:
                 parts.append(f"SEND FAILURES {stats.send_failures}")
+            for grant_id in stats.paused_inboxes:
+                parts.append(f"PAUSED {self.inbox_names.get(grant_id, grant_id)}")
             if stats.tracker_alert:
                 parts.append(f"TRACKER: {clip(stats.tracker_alert, 110).strip()}")
             if stats.quarantined:
