@@ -226,10 +226,11 @@ class Pipeline:
         attempts = record_event_failure(row_id, reason)
         if attempts < self.config.worker.max_attempts:
             return False
-        quarantine_message(scope, message_id, reason, attempts=attempts, trigger=delivery.trigger,
-                           event_id=delivery.event_id, subject=subject, thread_id=thread_id)
+        stored = quarantine_message(scope, message_id, reason, attempts=attempts, trigger=delivery.trigger,
+                                    event_id=delivery.event_id, subject=subject, thread_id=thread_id)
         mark_events([row_id], QUARANTINED, error=reason)
-        events.quarantined(scope.grant_id, message_id, reason)
+        if stored:  # another worker may have quarantined it first: count it once, like the store
+            events.quarantined(scope.grant_id, message_id, reason)
         return True
 
     def audit_duplicates(self, scope: InboxScope, duplicates: list[tuple[str, Delivery]],

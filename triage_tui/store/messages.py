@@ -230,7 +230,7 @@ def _originals(grant_id: str, duplicates: list[RowPlan], first_with: dict[str, s
 def quarantine_message(scope: InboxScope, message_id: str, reason: str, *, attempts: int,
                        trigger: str, event_id: str = "", subject: str = "", thread_id: str = "",
                        received_at: float | None = None, now: float | None = None) -> bool:
-    """Keep a message that failed `attempts` times visible in state quarantined; False if stored."""
+    """Keep a message that failed `attempts` times visible in state quarantined; False if it was stored already."""
     now = time.time() if now is None else now
     with write_transaction():
         key = conversations.conversation_key(cut(thread_id), cut(message_id))
