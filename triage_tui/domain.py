@@ -328,16 +328,6 @@ class RuleEvaluation(_Domain):
     evaluated_at: datetime | None = None
 
 
-class SendResult(_Domain):
-    """What the API said about one send."""
-
-    message_id: str
-    thread_id: str = ""
-    status_code: int = 200
-    idempotent_replay: bool = False
-    request_id: str = ""
-
-
 class QueueFilter(_Domain):
     """What the queue shows; empty states and statuses mean the open queue (waiting on us).
 
@@ -400,30 +390,6 @@ class ReviewLeaseState(_Domain):
     previous_holder: str = ""
 
 
-class OutboxState(StrEnum):
-    """Where an approved send stands."""
-
-    PENDING = "pending"
-    CLAIMED = "claimed"
-    SENDING = "sending"
-    RETRY = "retry"
-    SENT = "sent"
-    FAILED = "failed"
-    REFUSED = "refused"
-    EXPIRED = "expired"
-    NEEDS_RECONCILIATION = "needs_reconciliation"
-
-
-class DeliveryReport(_Domain):
-    """One delivery-status event about a sent message (message.delivered, bounced, ... send_failed)."""
-
-    status: str
-    message_id: str = ""
-    command_result_id: str = ""
-    detail: str = ""
-    at: float = 0.0
-
-
 class MailUpdate(_Domain):
     """The flags and folders a message.updated reports (None: the payload did not say)."""
 
@@ -433,44 +399,18 @@ class MailUpdate(_Domain):
     starred: bool | None = None
 
 
-class OutboxEntry(_Domain):
-    """One approved send in the outbox, as the console and the runbooks see it."""
-
-    command_result_id: str
-    kind: str = "reply"
-    decision_id: str
-    tenant_id: str
-    environment: str
-    grant_id: str
-    reply_to_message_id: str
-    thread_id: str = ""
-    ticket_id: str = ""
-    to: list[Address]
-    cc: list[Address] = []
-    subject: str
-    body: str
-    content_hash: str
-    state: OutboxState
-    approved_by: str
-    approved_at: datetime
-    expires_at: datetime | None = None
-    attempts: int = 0
-    first_attempt_at: datetime | None = None
-    sent_at: datetime | None = None
-    sent_message_id: str = ""
-    last_error: str = ""
-    not_before: datetime | None = None
-    delivery_status: str = ""
-    delivery_detail: str = ""
-
-
-
+_OUTBOUND_TYPES = {"DeliveryReport", "OutboxEntry", "OutboxState", "SendResult"}
 _TRACKER_TYPES = {"TicketFacts", "TicketTracking", "TrackerLink", "TrackerOp", "TrackerProblem", "TrackerStatus",
                   "TrackerWriteEntry", "TrackerWriteState"}
 
 
 def __getattr__(name: str):
-    """Tracker domain types live in domain_trackers.py (this file's size); import them from here."""
+    """Send and tracker types live in domain_outbound.py and domain_trackers.py (this file's size); import
+    them from here."""
+    if name in _OUTBOUND_TYPES:
+        from triage_tui import domain_outbound
+
+        return getattr(domain_outbound, name)
     if name in _TRACKER_TYPES:
         from triage_tui import domain_trackers
 
