@@ -25,6 +25,7 @@ MAX_TOKENS = 128
 # (64 x 1536 floats) stays in a core's L2 cache, where the GELU's passes over it are cheap.
 ROWS = 256
 FFN_ROWS = 64
+ROW_MULTIPLE = 8
 _LAYER = "encoder.layer.{}."
 # erfc(z) ~ t(a1 + t(a2 + ...)) exp(-z^2), t = 1 / (1 + p z) (Abramowitz-Stegun 7.1.26, error
 # < 1.5e-7); with z = |x| / sqrt(2) and the 1/2 of the normal CDF folded into the coefficients.
@@ -164,12 +165,16 @@ class MiniLMEncoder:
 
     def _forward(self, batch: list[list[int]]) -> np.ndarray:
         n, length, width = len(batch), max(len(ids) for ids in batch), self.dimension
-        tokens = np.zeros((n, length), dtype=np.intp)
+        real = n * length
+        # BLAS runs row counts that are a multiple of 8 up to a third faster (15 rows cost more
+        # than 16): the rows past `real` are filler that attention and pooling never read.
+        tokens = np.zeros(-(-real // ROW_MULTIPLE) * ROW_MULTIPLE, dtype=np.intp)
+        grid = tokens[:real].reshape(n, length)
         for row, ids in enumerate(batch):
-            tokens[row, :len(ids)] = ids
+            grid[row, :len(ids)] = ids
         mask = np.arange(length) < np.array([len(ids) for ids in batch])[:, None]
-        x = self.words[tokens.reshape(-1)]
-        x.reshape(n, length, width)[:] += self.positions[:length]
+        x = self.words[tokens]
+        x[:real].reshape(n, length, width)[:] += self.positions[:length]
         x = _layer_norm(x, *self.ln0, self.eps)
         bias = None
         if not mask.all():
@@ -181,7 +186,7 @@ class MiniLMEncoder:
             y += layer.out_b
             y += x
             x = self._feed_forward(_layer_norm(y, *layer.ln1, self.eps), layer)
-        x = x.reshape(n, length, width)
+        x = x[:real].reshape(n, length, width)
         if bias is None:
             pooled = x.mean(axis=1)
         else:
@@ -191,15 +196,20 @@ class MiniLMEncoder:
         return pooled
 
     def _attention(self, qkv: np.ndarray, n: int, length: int, bias: np.ndarray | None) -> np.ndarray:
+        """Each head's softmax(q k^T) v over the real rows; the context, filler rows zero."""
         heads, width = self.heads, self.dimension // self.heads
-        qkv = qkv.reshape(n, length, 3, heads, width).transpose(2, 0, 3, 1, 4)
-        scores = qkv[0] @ qkv[1].transpose(0, 1, 3, 2)
+        real = n * length
+        q, k, v = qkv[:real].reshape(n, length, 3, heads, width).transpose(2, 0, 3, 1, 4)
+        scores = q @ k.transpose(0, 1, 3, 2)
         if bias is not None:
             scores += bias
         scores -= scores.max(axis=-1, keepdims=True)
         np.exp(scores, out=scores)
         scores /= scores.sum(axis=-1, keepdims=True)
-        return (scores @ qkv[2]).transpose(0, 2, 1, 3).reshape(n * length, self.dimension)
+        context = np.empty((len(qkv), self.dimension), dtype=np.float32)
+        context[real:] = 0.0
+        np.matmul(scores, v, out=context[:real].reshape(n, length, heads, width).transpose(0, 2, 1, 3))
+        return context
 
     def _feed_forward(self, x: np.ndarray, layer: _Layer) -> np.ndarray:
         """GELU(x W1 + b1) W2 + b2 + x, LayerNorm; row blocks keep the hidden layer in cache."""
