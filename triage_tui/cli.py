@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import NoReturn
 
 import click
 
@@ -26,9 +27,11 @@ COMMANDS: dict[str, str] = {
     "doctor": "triage_tui.provision.doctor_command:doctor",
     "accounts": "triage_tui.provision.accounts_command:accounts",
     "tickets": "triage_tui.outbound.tracker_commands:tickets",
+    "migrate": "triage_tui.store.commands:migrate",
 }
-# commands that draw a screen: they log to a file, never to the terminal
-SCREEN_COMMANDS = {None, "console", "demo"}
+# Long-running services log to stderr; every other command logs to the file in the user state dir:
+# a screen must not be drawn over, and a runbook command's failure is one line, not its retries.
+STDERR_LOG_COMMANDS = {"worker", "webhook", "sandbox"}
 
 
 class LazyGroup(click.Group):
@@ -44,6 +47,22 @@ class LazyGroup(click.Group):
         module_name, attribute = target.split(":")
         return getattr(importlib.import_module(module_name), attribute)
 
+    def invoke(self, ctx: click.Context):
+        """Run the command; a database that fails past its retries is one line and exit 1, every time."""
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.ClickException:
+            raise
+        except Exception as exc:  # noqa: BLE001 - only database errors are turned into the line
+            from triage_tui.store.db import StoreError
+            from triage_tui.store.transient import describe, is_database_error
+
+            if isinstance(exc, StoreError):
+                fail(str(exc))
+            if is_database_error(exc):
+                fail(describe(exc))
+            raise
+
 
 @click.group(cls=LazyGroup, invoke_without_command=True)
 @click.option(
@@ -58,7 +77,7 @@ class LazyGroup(click.Group):
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
               show_default=True, envvar="TRIAGE_TUI_LOG_LEVEL", help="The least severe level logged.")
 @click.option("--log-file", type=click.Path(dir_okay=False), default=None, envvar="TRIAGE_TUI_LOG_FILE",
-              help="Log to this file (default: stderr; the console logs to the user state dir).")
+              help="Log to this file (default: stderr for worker, webhook and sandbox; the user state dir otherwise).")
 @click.version_option(__version__, prog_name="triage-tui")
 @click.pass_context
 def main(ctx: click.Context, config_file: str | None, log_format: str, log_level: str, log_file: str | None) -> None:
@@ -67,7 +86,8 @@ def main(ctx: click.Context, config_file: str | None, log_format: str, log_level
 
     ctx.ensure_object(dict)
     ctx.obj["config_file"] = config_file
-    setup_logging(log_format, log_level, to_file=ctx.invoked_subcommand in SCREEN_COMMANDS, file=log_file)
+    setup_logging(log_format, log_level, to_file=ctx.invoked_subcommand not in STDERR_LOG_COMMANDS,
+                  file=log_file)
     if ctx.invoked_subcommand is None:
         if "console" in COMMANDS:
             ctx.invoke(main.get_command(ctx, "console"))
@@ -84,7 +104,7 @@ def load(ctx: click.Context) -> Config:
         fail(str(exc), code=2)
 
 
-def fail(message: str, *, code: int = 1) -> "NoReturn":  # noqa: F821
+def fail(message: str, *, code: int = 1) -> NoReturn:
     """Print one clear line to stderr and exit non-zero."""
     click.echo("triage-tui: " + " ".join(str(message).split()), err=True)  # driver errors span lines
     sys.exit(code)

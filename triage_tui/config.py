@@ -65,6 +65,7 @@ class DatabaseConfig(_Section):
 
     url: str = ""
     busy_timeout_ms: int = 5000
+    retry_for_s: float = Field(default=10.0, gt=0)
 
     def resolved_url(self) -> str:
         """The URL to open: the configured one, or a SQLite file in the user data dir."""

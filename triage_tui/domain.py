@@ -37,8 +37,33 @@ class Attachment(_Domain):
     is_inline: bool = False
 
 
+class MailKind(StrEnum):
+    """What kind of mail a message is; automated kinds never create, move or reopen a ticket.
+
+    When a message shows several signs, the first kind in this order wins (SIGNAL_PRECEDENCE):
+    our own outbound mail, a bounce, an auto-reply, a suspected loop, list mail, then a customer.
+    """
+
+    CUSTOMER = "customer"
+    OWN_OUTBOUND = "own_outbound"
+    BOUNCE = "bounce"
+    AUTO_REPLY = "auto_reply"
+    LOOP_SUSPECTED = "loop_suspected"
+    MAILING_LIST = "mailing_list"
+    QUARANTINED = "quarantined"
+
+
+SIGNAL_PRECEDENCE = (
+    MailKind.OWN_OUTBOUND, MailKind.BOUNCE, MailKind.AUTO_REPLY, MailKind.LOOP_SUSPECTED, MailKind.MAILING_LIST,
+)
+
+
 class MailSignals(_Domain):
-    """What the headers and text say about a message before anyone reads it."""
+    """What the headers and text say about a message before anyone reads it.
+
+    At most one of the automated flags is set: the winner of SIGNAL_PRECEDENCE (the evidence for
+    every other sign stays in `reasons`).
+    """
 
     auto_reply: bool = False
     bounce: bool = False
@@ -50,9 +75,17 @@ class MailSignals(_Domain):
     reasons: list[str] = []
 
     @property
+    def kind(self) -> MailKind:
+        """The one kind this message is, by SIGNAL_PRECEDENCE."""
+        for kind in SIGNAL_PRECEDENCE:
+            if getattr(self, kind.value):
+                return kind
+        return MailKind.CUSTOMER
+
+    @property
     def automated(self) -> bool:
-        """True when the message must never become a new ticket suggestion."""
-        return self.auto_reply or self.bounce or self.mailing_list or self.own_outbound
+        """True when the message must never become a ticket, nor move, reopen or re-queue one."""
+        return self.kind is not MailKind.CUSTOMER
 
 
 class InboundMessage(_Domain):
@@ -127,14 +160,39 @@ class MessageState(StrEnum):
     QUARANTINED = "quarantined"
 
 
+class ConversationState(StrEnum):
+    """Where a conversation (one grant + thread) stands; the open queue is NEW, NEEDS_HUMAN, OPEN."""
+
+    NEW = "new"
+    NEEDS_HUMAN = "needs_human"
+    OPEN = "open"
+    PENDING = "pending"
+    SOLVED = "solved"
+    DISMISSED = "dismissed"
+    SNOOZED = "snoozed"
+    QUARANTINED = "quarantined"
+    AUTOMATED = "automated"
+
+
+class TicketStatus(StrEnum):
+    """A ticket's lifecycle: open (waiting on us) -> pending (we replied) -> solved; back to open."""
+
+    OPEN = "open"
+    PENDING = "pending"
+    SOLVED = "solved"
+
+
 class DecisionKind(StrEnum):
-    """What a person decided about a message."""
+    """What a person (or, for ticket transitions, the worker) decided about a conversation."""
 
     APPROVE_TICKET = "approve_ticket"
     REJECT = "reject"
     SNOOZE = "snooze"
     DISMISS_SPAM = "dismiss_spam"
     APPROVE_REPLY = "approve_reply"
+    TICKET_PENDING = "ticket_pending"
+    SOLVE_TICKET = "solve_ticket"
+    REOPEN_TICKET = "reopen_ticket"
 
 
 class Decision(_Domain):
@@ -170,7 +228,7 @@ class Ticket(_Domain):
 
 
 class QueueItem(_Domain):
-    """One row of the console queue: what the table shows, nothing more."""
+    """One row of the console queue (a conversation, or one message in the message view)."""
 
     key: int
     grant_id: str
@@ -179,7 +237,7 @@ class QueueItem(_Domain):
     subject: str
     sender: str
     received_at: datetime
-    state: MessageState
+    state: str
     category: str = ""
     urgency: str = "normal"
     confidence: float = 0.0
@@ -189,6 +247,19 @@ class QueueItem(_Domain):
     # The exact stored sort position, so a keyset cursor never drifts through datetime rounding.
     sort_rank: int | None = None
     sort_received_at: float | None = None
+    # A conversation row: `key` is the conversation; decisions and replies go to `message_key`,
+    # its latest customer message. A message row has message_key == key.
+    conversation: bool = False
+    message_key: int = 0
+    conversation_key: int | None = None
+    message_count: int = 1
+    ticket_status: str = ""
+    sla_started_at: datetime | None = None
+
+    @property
+    def decision_key(self) -> int:
+        """The message a decision or a reply about this row is recorded against."""
+        return self.message_key or self.key
 
 
 class Reply(_Domain):
@@ -261,13 +332,19 @@ class SendResult(_Domain):
 
 
 class QueueFilter(_Domain):
-    """What the queue shows; empty states mean the open queue (new, needs_human, woken snoozes)."""
+    """What the queue shows; empty states and statuses mean the open queue (waiting on us).
+
+    `states` are conversation states, or message states in the message view (`messages=True`);
+    `statuses` are ticket statuses (conversations only).
+    """
 
     categories: list[str] = []
     urgencies: list[str] = []
-    states: list[MessageState] = []
+    states: list[str] = []
+    statuses: list[str] = []
     senders: list[str] = []
     words: list[str] = []
+    messages: bool = False
 
 
 class QueueCursor(_Domain):
@@ -292,7 +369,7 @@ class HeaderStats(_Domain):
 
 
 class MessageDetail(_Domain):
-    """Everything the thread view shows about one queued message."""
+    """Everything the thread view shows about one queued message and its conversation."""
 
     item: QueueItem
     message: InboundMessage
@@ -300,6 +377,9 @@ class MessageDetail(_Domain):
     suggestion: Suggestion | None = None
     thread: list[InboundMessage] = []
     last_error: str = ""
+    conversation: QueueItem | None = None
+    # message id -> a line shown on that message's card (automated kind, "bounce of the reply above")
+    notes: dict[str, str] = {}
 
 
 class ReviewLeaseState(_Domain):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.console.helpers import GRANT, settle, wait_until
+from tests.console.helpers import GRANT, SqliteOnly, settle, wait_until
 from triage_tui.console.dialogs.confirm import ConfirmDialog, ReasonDialog
 from triage_tui.console.screens.thread import ThreadScreen
 from triage_tui.domain import DecisionKind
@@ -28,9 +28,10 @@ class TestApprove:
             assert decision.kind == DecisionKind.APPROVE_TICKET and decision.ticket_id == ticket.ticket_id
             actions = [event.action for _, event in list_audit(text=item.message_id)]
             assert any(a.startswith("ticket") or a.startswith("decision") for a in actions), actions
-            # the approved message left the open queue; the cursor stays on the same screen row
-            assert app.screen.table.current.key != item.key
-            assert app.screen.table.selected == 0
+            # an open ticket still waits on us: the row stays, now showing the ticket, until we reply
+            assert await wait_until(pilot, lambda: app.screen.table.current.ticket_status == "open")
+            assert app.screen.table.current.key == item.key and app.screen.table.selected == 0
+            assert app.screen.table.current.ticket_id == ticket.ticket_id
 
     async def test_change_dialog_approves_with_the_chosen_category(self, seeded, app_factory):
         app = app_factory()
@@ -55,7 +56,7 @@ class TestApprove:
             await pilot.press("space", "space", "a")
             await pilot.pause()
             assert isinstance(app.screen, ConfirmDialog)
-            assert "2 marked messages" in app.screen.question
+            assert "2 marked conversations" in app.screen.question
             await pilot.press("y")
             assert await wait_until(pilot, lambda: TicketRow.select().count() == 2)
             for item in (first, second):
@@ -156,9 +157,10 @@ class TestPaletteAndLeases:
             await settle(pilot)
             item = app.screen.table.current
             await pilot.press("enter")
-            assert await wait_until(pilot, lambda: lease_holders([item.key]) == {item.key: "alice"})
+            key = item.decision_key  # the conversation's latest customer message carries the lease
+            assert await wait_until(pilot, lambda: lease_holders([key]) == {key: "alice"})
             await pilot.press("escape")
-            assert await wait_until(pilot, lambda: lease_holders([item.key]) == {})
+            assert await wait_until(pilot, lambda: lease_holders([key]) == {})
 
     async def test_a_thread_held_by_someone_else_is_taken_over_only_after_confirmation(self, seeded, app_factory):
         from triage_tui.store.leases import lease_holders, take_review_lease
@@ -166,19 +168,53 @@ class TestPaletteAndLeases:
         app = app_factory()
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
-            item = app.screen.table.current
-            take_review_lease(item.key, holder="ben")
+            key = app.screen.table.current.decision_key
+            take_review_lease(key, holder="ben")
             await pilot.press("enter")
             assert await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-            assert lease_holders([item.key]) == {item.key: "ben"}
+            assert lease_holders([key]) == {key: "ben"}
             await pilot.press("escape")  # "Just read": ben keeps it
             assert await wait_until(pilot, lambda: isinstance(app.screen, ThreadScreen))
-            assert lease_holders([item.key]) == {item.key: "ben"}
+            assert lease_holders([key]) == {key: "ben"}
             await pilot.press("escape")
             await settle(pilot)
             await pilot.press("enter")
             assert await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
             await pilot.press("y")
-            assert await wait_until(pilot, lambda: lease_holders([item.key]) == {item.key: "alice"})
+            assert await wait_until(pilot, lambda: lease_holders([key]) == {key: "alice"})
             takeovers = [event for _, event in list_audit(action="lease.takeover")]
             assert len(takeovers) == 1 and takeovers[0].actor == "alice"
+
+
+class TestTicketLifecycle(SqliteOnly):
+    """S solves, O reopens, status: filters list tickets, v shows single messages.
+
+    Keys and screens do not depend on the engine (tests/store/test_conversations.py runs the
+    lifecycle itself on both): this runs on SQLite only.
+    """
+
+    async def test_solve_reopen_status_filter_and_the_message_view(self, seeded, app_factory):
+        app = app_factory()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            table = app.screen.table
+            item = table.current
+            await pilot.press("a")
+            assert await wait_until(pilot, lambda: table.current.ticket_status == "open")
+            await pilot.press("S")
+            ticket = lambda: TicketRow.get(TicketRow.thread_id == item.thread_id)  # noqa: E731
+            assert await wait_until(pilot, lambda: ticket().status == "solved")
+            assert await wait_until(pilot, lambda: item.key not in {i.key for i in table.items})
+            await pilot.press("slash", *"status:solved", "enter")
+            assert await wait_until(pilot, lambda: [i.key for i in table.items] == [item.key])
+            await pilot.press("O")
+            assert await wait_until(pilot, lambda: ticket().status == "open")
+            kinds = [d.kind for d in decisions_for(GRANT, item.message_id)]
+            assert kinds == [DecisionKind.APPROVE_TICKET, DecisionKind.SOLVE_TICKET, DecisionKind.REOPEN_TICKET]
+            await pilot.press("slash")
+            app.screen.query_one("#filter").value = ""
+            await pilot.press("enter", "v")
+            assert await wait_until(pilot, lambda: table.filter.messages and table.loaded and table.items)
+            assert app.screen.query_one("#filter").value == "view:messages"
+            assert all(not i.conversation and i.key == i.message_key for i in table.items)
+            assert "messages in this view" in str(app.screen.query_one("#queue-status").render())

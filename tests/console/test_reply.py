@@ -2,17 +2,50 @@
 
 from __future__ import annotations
 
-from tests.console.helpers import AGENT, screen_text, settle, wait_until
+from tests.console.helpers import AGENT, GRANT, SqliteOnly, screen_text, settle, wait_until
+from triage_tui.console.dialogs.confirm import ConfirmDialog
 from triage_tui.console.screens.reply import ReplyEditScreen, ReplyReviewScreen
-from triage_tui.store.models import OutboxRow
+from triage_tui.store.decisions import decisions_for
+from triage_tui.store.models import OutboxRow, TicketRow
 
 
 async def _open_draft(pilot, app):
+    """r on a conversation without a ticket: confirm the approval, then the draft opens."""
     await settle(pilot)
     await pilot.press("r")
+    assert await wait_until(pilot, lambda: isinstance(app.screen, (ConfirmDialog, ReplyEditScreen)))
+    if isinstance(app.screen, ConfirmDialog):
+        await pilot.press("y")
     assert await wait_until(pilot, lambda: isinstance(app.screen, ReplyEditScreen))
     await settle(pilot)
     return app.screen
+
+
+class TestReplyNeedsATicket(SqliteOnly):
+    """The draft names the ticket; a conversation without one is approved first (SQLite only: the
+    approval itself runs on both engines in the store tests)."""
+
+    async def test_a_reply_needs_a_ticket_and_the_draft_carries_its_reference(self, seeded, app_factory):
+        app = app_factory()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            item = app.screen.table.current
+            await pilot.press("r")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            assert "no ticket yet" in app.screen.question
+            await pilot.press("escape")          # no: nothing is approved, no draft opens
+            await settle(pilot)
+            assert TicketRow.select().count() == 0 and not isinstance(app.screen, ReplyEditScreen)
+            editor = await _open_draft(pilot, app)
+            ticket = TicketRow.get(TicketRow.thread_id == item.thread_id)
+            assert decisions_for(GRANT, item.message_id)[0].ticket_id == ticket.ticket_id
+            assert f"Your reference is {ticket.ticket_id}" in editor.reply.body
+            assert "pending" not in editor.reply.body
+            await pilot.press("escape")
+            await settle(pilot)
+            await pilot.press("r")               # the ticket exists now: straight to the draft
+            assert await wait_until(pilot, lambda: isinstance(app.screen, ReplyEditScreen))
+            assert TicketRow.select().count() == 1
 
 
 async def test_review_then_approve_creates_exactly_one_outbox_entry(seeded, app_factory):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.console.helpers import make_config, settle
+from tests.console.helpers import make_config, settle, wait_until
 from triage_tui.store.control import set_stop_switch
 
 SIZE = (120, 36)
@@ -19,6 +19,10 @@ async def _steady(pilot) -> None:
     await settle(pilot)
     for widget in pilot.app.screen.query("Input, TextArea"):
         widget.cursor_blink = False
+        # TextArea caches a line drawn in the blink's "off" phase under the key a steady cursor uses:
+        # drop the cache so every line is drawn again, with the steady cursor (a defined state)
+        getattr(widget, "_line_cache", {}).clear()
+        widget.refresh()
     await settle(pilot)
 
 
@@ -28,6 +32,10 @@ async def _open_rich_thread(pilot) -> None:
     index = next(i for i, item in enumerate(table.items) if item.message_id == "msg-000900")
     table._move_to(index)
     await pilot.press("enter")
+    # a defined state, not a moment: the detail is read and the review lease (taken on the console's
+    # clock, so "Reviewing: alice" shows on every machine) is in the suggestion panel
+    assert await wait_until(pilot, lambda: getattr(pilot.app.screen, "detail", None) is not None
+                            and "Reviewing: alice" in str(pilot.app.screen.query_one("#suggestion").render()))
     await _steady(pilot)
 
 

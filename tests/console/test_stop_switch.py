@@ -25,7 +25,8 @@ async def test_f9_sets_the_switch_with_a_reason_and_shows_the_banner(seeded, app
         state = read_stop_switch()
         assert (state.actor, state.reason) == ("alice", "incident 42")
         assert await wait_until(pilot, lambda: app.screen.query_one(StopBanner).display)
-        assert "STOP SWITCH ON" in screen_text(app) and "incident 42" in screen_text(app)
+        assert await wait_until(pilot, lambda: "STOP SWITCH ON" in screen_text(app)
+                                and "incident 42" in screen_text(app))  # drawn on a following frame
         # the banner follows to every screen
         await pilot.press("escape", "enter")
         assert await wait_until(pilot, lambda: isinstance(app.screen, ThreadScreen))
@@ -60,7 +61,7 @@ async def test_a_switch_flipped_elsewhere_shows_within_a_second(seeded, app_fact
         assert not app.screen.query_one(StopBanner).display
         set_stop_switch(True, actor="carol", reason="from another console")
         assert await wait_until(pilot, lambda: app.screen.query_one(StopBanner).display, timeout=1.5)
-        assert "carol" in screen_text(app)
+        assert await wait_until(pilot, lambda: "carol" in screen_text(app))  # drawn on a following frame
 
 
 async def test_the_stop_key_is_remappable(seeded, app_factory, db_url):

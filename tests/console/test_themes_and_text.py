@@ -72,7 +72,8 @@ class TestKeymapAndPalette:
 
     def test_palette_offers_every_decision(self):
         actions = {action for _, action, _ in COMMANDS}
-        assert {"approve", "change", "reject", "snooze", "dismiss_spam", "reply", "app.stop_switch"} <= actions
+        assert {"approve", "change", "reject", "snooze", "dismiss_spam", "reply", "solve", "reopen", "toggle_view",
+                "app.stop_switch"} <= actions
 
 
 class TestText:
@@ -129,3 +130,29 @@ class TestText:
         warnings = message_warnings(message, MailSignals(auto_reply=True, bounce=True))
         assert any("auto-reply" in w for w in warnings) and any("bounce" in w for w in warnings)
         assert any("Reply-To (b@y.example) differs" in w for w in warnings)
+
+
+class TestColumns:
+    """Queue columns give way on narrow terminals in the documented order; the subject keeps priority."""
+
+    @pytest.mark.parametrize("width", range(60, 241, 10))
+    def test_every_width_is_filled_exactly_and_the_subject_keeps_its_share(self, width):
+        from triage_tui.console.columns import SUBJECT_SHARE, layout
+
+        for conversations in (True, False):
+            shown = layout(width, conversations=conversations)
+            assert sum(w for _, w in shown) + len(shown) - 1 == width
+            subject = dict((c.id, w) for c, w in shown)["subject"]
+            assert subject >= int(width * SUBJECT_SHARE)
+
+    def test_narrowing_then_dropping_in_the_documented_order(self):
+        from triage_tui.console.columns import COLUMNS, DROP_ORDER, layout, narrowing_help
+
+        ids = {w: [c.id for c, _ in layout(w)] for w in (80, 120, 200)}
+        assert ids[200] == ["mark", "urgency", "subject", "count", "sender", "category", "waiting", "status",
+                            "ticket", "flags", "reviewer"]
+        assert {"ticket", "flags", "reviewer", "count", "status"} <= set(ids[120])
+        assert ids[80] == ["mark", "urgency", "subject", "count", "sender", "category", "waiting", "status"]
+        gone = [c for c in DROP_ORDER if c not in ids[80]]
+        assert gone == list(DROP_ORDER[:len(gone)])  # dropped from the front of the order only
+        assert all(c.title in narrowing_help() for c in COLUMNS if c.id in DROP_ORDER)

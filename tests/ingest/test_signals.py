@@ -84,3 +84,24 @@ def test_hidden_characters_and_reply_to_are_flagged_without_hiding_the_message()
 def test_many_received_headers_suspect_a_loop():
     signals = compute_signals(message([("Received", f"hop {i}") for i in range(40)]))
     assert signals.loop_suspected
+
+
+@pytest.mark.parametrize("headers, sender, subject, kind", [
+    ([("Auto-Submitted", "auto-replied"), ("Precedence", "bulk")], None, None, "auto_reply"),
+    ([("X-Autoreply", "yes"), ("List-Id", "<news.example>")], None, None, "auto_reply"),
+    ([("Auto-Submitted", "auto-replied"), ("X-Failed-Recipients", "bo@example.com")], None, None, "bounce"),
+    ([("Auto-Submitted", "auto-replied")], AGENT, None, "own_outbound"),
+    ([("X-Loop", "helpdesk"), ("Precedence", "bulk")], None, None, "loop_suspected"),
+    ([("Precedence", "bulk")], None, None, "mailing_list"),
+    ([], None, "Re: invoice", "customer"),
+])
+def test_one_kind_wins_by_the_documented_precedence_and_the_evidence_stays(headers, sender, subject, kind):
+    signals = compute_signals(message(headers, sender=sender or "ana@customer.example",
+                                      subject=subject or "Cannot log in"), own_addresses=[AGENT])
+    assert signals.kind.value == kind
+    flags = {name for name in ("auto_reply", "bounce", "mailing_list", "own_outbound", "loop_suspected")
+             if getattr(signals, name)}
+    assert flags == ({kind} if kind != "customer" else set())
+    assert signals.automated is (kind != "customer")
+    if len(headers) > 1:
+        assert len(signals.reasons) >= 2  # the losing sign is still named in the reasons

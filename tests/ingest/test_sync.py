@@ -10,7 +10,8 @@ from triage_tui.ingest.pipeline import Pipeline
 from triage_tui.ingest.poller import Poller
 from triage_tui.ingest.runner import sync_once
 from triage_tui.ingest.worker import CycleReport, Worker
-from triage_tui.store.models import AuditRow, MessageBody, MessageRow, SuggestionRow, TicketRow, WebhookEventRow
+from triage_tui.store.models import (AuditRow, ConversationRow, MessageBody, MessageRow, SuggestionRow, TicketRow,
+                                     WebhookEventRow)
 from triage_tui.store.text import loads
 from triage_tui.store.watermarks import read_watermark
 from triage_tui.store.webhook_events import record_event
@@ -43,6 +44,14 @@ def test_whole_seeded_mailbox_ingests_flagged_and_truthful(db, sandbox, ingest_c
             assert row.state == "quarantined" or (body.truncated and "truncated" in loads(row.flags))
         assert (row.workspace_id, row.policy_id, row.tenant_id) == ("ws-1", "pol-1", "acme")
     assert read_watermark(sandbox.grant_id).received_after == int(max(r.received_at for r in rows.values()))
+    # one conversation per thread (a bounce joins the reply it reports on), each message counted once
+    conversations = list(ConversationRow.select())
+    assert sum(c.message_count for c in conversations) == len(rows)
+    bounced = {r.thread_id for r in rows.values() if r.bounce_of}
+    assert len(conversations) == len({r.thread_id for r in rows.values()} - bounced)
+    for c in conversations:
+        kinds = {r.kind for r in rows.values() if r.conversation_id == c.id}
+        assert (c.state == "automated") == ("customer" not in kinds and "quarantined" not in kinds), (c.state, kinds)
     again = sync_once(config, gateway=gateway_for(config, sandbox), classifier=rules_classifier)
     assert again.stored == 0 and MessageRow.select().count() == len(truth)
 
@@ -178,3 +187,25 @@ def test_worker_retrains_after_enough_new_decisions(db, make_sandbox, ingest_con
     assert worker.maybe_retrain() is True
     assert learned.wait(timeout=30), "the background retrain did not finish within 30 s"
     assert learned.version != before and learned.retrain_count == 1
+
+
+def test_one_mail_delivered_under_two_api_ids_and_two_webhook_events_is_stored_once(
+        db, make_sandbox, ingest_config, rules_classifier):
+    sandbox = make_sandbox(messages=0)
+    config = ingest_config(sandbox)
+    same = dict(subject="Invoice charged twice", body="please refund", headers={"Message-ID": "<twice@customer.example>"},
+                **{"from": "ana@customer.example"})
+    first, second = sandbox.deliver(**same), sandbox.deliver(**same)
+    assert first["id"] != second["id"] and first["thread_id"] == second["thread_id"]  # the copy joins the thread
+    record_event("e1", grant_id=sandbox.grant_id, message_id=first["id"], trigger="message.created", raw=b"{}")
+    record_event("e2", grant_id=sandbox.grant_id, message_id=second["id"], trigger="message.created", raw=b"{}")
+    worker = Worker(config, gateway_for(config, sandbox), rules_classifier)
+    worker.drain(CycleReport())
+    assert {e.event_id: e.status for e in WebhookEventRow.select()} == {"e1": "done", "e2": "done"}
+    assert MessageRow.select().count() == 1 and SuggestionRow.select().count() == 1
+    assert ConversationRow.get().message_count == 1
+    duplicate = AuditRow.get(AuditRow.action == "ingest.duplicate")
+    assert duplicate.event_id == "e2"
+    assert loads(duplicate.detail)["by"] == "rfc_message_id" and loads(duplicate.detail)["duplicate_of"] == first["id"]
+    polled = sync_once(config, gateway=gateway_for(config, sandbox), classifier=rules_classifier)
+    assert polled.stored == 0 and MessageRow.select().count() == 1

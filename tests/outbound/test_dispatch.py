@@ -136,3 +136,24 @@ def test_run_dispatcher_loop_sends_until_stopped(outbound):
     stop.set()
     thread.join(timeout=5)
     assert not thread.is_alive() and len(sandbox.sent()) == 1
+
+
+def test_a_sent_reply_makes_its_open_ticket_pending_in_the_same_transaction(outbound):
+    from triage_tui.store.decisions import approve_ticket
+    from triage_tui.store.models import ConversationRow, DecisionRow, MessageRow, TicketRow
+
+    config, gateway, sandbox = outbound
+    mid = deliver_and_store(sandbox, subject="Invoice wrong")
+    ticket = approve_ticket(MessageRow.get(MessageRow.message_id == mid).id, actor="dana", config=config,
+                            category="billing")
+    reply = Reply(grant_id=sandbox.grant_id, reply_to_message_id=mid, to=[Address(email="alice@customer.example")],
+                  subject="Re: Invoice wrong", body=f"Your reference is {ticket.ticket_id}.")
+    entry = approve_reply(reply, actor="dana", config=config, message_id=mid, grant_id=sandbox.grant_id)
+    assert entry.ticket_id == ticket.ticket_id and TicketRow.get().status == "open"
+    assert dispatch_once(config, gateway, owner="w1").sent == 1
+    assert TicketRow.get().status == "pending" and ConversationRow.get().state == "pending"
+    pending = DecisionRow.get(DecisionRow.kind == "ticket_pending")
+    assert pending.actor == "w1" and pending.command_result_id and pending.ticket_id == ticket.ticket_id
+    [audit] = [e for _, e in list_audit(action="ticket.pending")]
+    assert audit.detail["reply_command_result_id"] == entry.command_result_id
+    assert audit.detail["sent_message_id"] == get_entry(entry.command_result_id).sent_message_id

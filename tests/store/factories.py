@@ -51,6 +51,8 @@ def message_values(index: int, rng: random.Random, **overrides: Any) -> dict[str
         updated_at=received_at + 1,
     )
     values.update(overrides)
+    if values["state"] == "quarantined" and "kind" not in overrides:
+        values["kind"] = "quarantined"
     if "urgency_rank" not in overrides:
         values["urgency_rank"] = urgency_rank(values["urgency"])
     return values
@@ -63,11 +65,18 @@ def make_messages(
     seed: int = 7,
     bodies: bool = False,
     suggestions: bool = False,
+    per_thread: int = 1,
     **overrides: Any,
 ) -> list[int]:
-    """Insert `count` messages (bulk, in one transaction) and return their keys in insert order."""
+    """Insert `count` messages (bulk, in one transaction) and return their keys in insert order.
+
+    With `per_thread` > 1, runs of that many consecutive messages share a thread.
+    """
     rng = random.Random(seed + start)
     rows = [message_values(start + i, rng, **dict(overrides)) for i in range(count)]
+    if per_thread > 1 and "thread_id" not in overrides:
+        for i, row in enumerate(rows):
+            row["thread_id"] = f"thr-{(start + i) // per_thread:07d}"
     bulk_insert(MessageRow, rows)
     keys = [
         key
@@ -81,6 +90,14 @@ def make_messages(
     if suggestions:
         add_suggestions(keys)
     return keys
+
+
+def group_conversations(now: float = BASE_TIME) -> int:
+    """Group the messages made so far into conversations, as the schema migration does."""
+    from triage_tui.store.conversations import rebuild
+
+    with write_transaction():
+        return rebuild(now)
 
 
 def make_message(**overrides: Any) -> int:

@@ -135,15 +135,16 @@ def test_reject_reason_can_be_made_optional_by_config(db):
     assert reject(key, actor="ana", reason="", config=relaxed, now=NOW).reason == ""
 
 
-def test_snooze_hides_the_message_until_then_it_returns(db):
+def test_snooze_hides_the_conversation_until_then_it_returns(db):
     key = make_message(urgency="critical")
     until = datetime.fromtimestamp(NOW + 3600, tz=timezone.utc)
     decision = snooze(key, actor="ana", until=until, config=CONFIG, now=NOW)
     assert decision.snooze_until == until
     assert MessageRow.get_by_id(key).state == "snoozed"
-    assert queue_window(QueueFilter(), now=NOW + 10) == []
-    [back] = queue_window(QueueFilter(), now=NOW + 3601)
-    assert back.key == key and back.state is MessageState.SNOOZED
+    for view in (QueueFilter(), QueueFilter(messages=True)):
+        assert queue_window(view, now=NOW + 10) == []
+        [back] = queue_window(view, now=NOW + 3601)
+        assert back.decision_key == key and back.state == MessageState.SNOOZED
     with pytest.raises(DecisionError, match="in the future"):
         snooze(key, actor="ana", until=until - timedelta(hours=2), config=CONFIG, now=NOW)
 

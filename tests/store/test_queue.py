@@ -1,4 +1,7 @@
-"""The queue: query language, keyset windows that visit every row once, counts, header figures."""
+"""The message view of the queue: query language, keyset windows that visit every row once, counts.
+
+The conversation view (the default) is tested in test_conversation_queue.py on the same machinery.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.store.factories import BASE_TIME, make_message, make_messages
+from tests.store.factories import BASE_TIME, group_conversations, make_message, make_messages
 from triage_tui.domain import MessageState, QueueCursor, QueueFilter
 from triage_tui.store.leases import take_review_lease
 from triage_tui.store.models import MessageRow, OutboxRow
@@ -27,8 +30,11 @@ RANK = {"critical": 0, "high": 1, "normal": 2, "low": 3}
 NOW = BASE_TIME + 10_000_000
 
 
+MESSAGES = QueueFilter(messages=True)
+
+
 def parse(text: str) -> QueueFilter:
-    return parse_query(text, categories=CATEGORIES, urgencies=URGENCIES)
+    return parse_query(text + " view:messages", categories=CATEGORIES, urgencies=URGENCIES)
 
 
 # --- the query language ---------------------------------------------------------------
@@ -41,7 +47,7 @@ def test_every_key_and_its_long_form_is_understood():
     assert found.urgencies == ["high", "critical"]
     assert found.senders == ["acme.com"]
     assert found.states == [MessageState.QUARANTINED, MessageState.NEEDS_HUMAN]
-    assert found.words == ["Refund", "now"]
+    assert found.words == ["Refund", "now"] and found.messages
 
 
 def test_commas_and_repeats_give_several_values_without_duplicates():
@@ -53,7 +59,7 @@ def test_commas_and_repeats_give_several_values_without_duplicates():
 
 def test_is_all_selects_every_state_and_empty_query_is_the_open_queue():
     assert parse("is:all").states == list(MessageState)
-    assert parse("   ") == QueueFilter()
+    assert parse("   ") == MESSAGES
 
 
 def test_quoted_text_is_searched_literally_even_with_a_colon():
@@ -64,6 +70,7 @@ def test_quoted_text_is_searched_literally_even_with_a_colon():
     "text, message",
     [
         ("colour:red", "unknown key 'colour:'"),
+        ("status:open", "status: works on conversations"),
         ("https://example.com", "unknown key 'https:'"),
         ("cat:nonsense", "unknown category 'nonsense'; use one of: billing"),
         ("urg:urgent", "unknown urgency 'urgent'"),
@@ -141,7 +148,7 @@ def test_paging_forward_and_backward_visits_every_row_once_in_order(mixed_queue,
 
 
 def test_open_queue_holds_new_needs_human_and_woken_snoozes_only(mixed_queue):
-    keys = set(page_forward(QueueFilter(), 50))
+    keys = set(page_forward(MESSAGES, 50))
     states = {r.id: (r.state, r.snooze_until) for r in mixed_queue}
     assert {states[k][0] for k in keys} == {"new", "needs_human", "snoozed"}
     assert all(states[k][1] <= NOW for k in keys if states[k][0] == "snoozed")
@@ -149,7 +156,7 @@ def test_open_queue_holds_new_needs_human_and_woken_snoozes_only(mixed_queue):
 
 
 def test_window_starts_critical_first_then_oldest(mixed_queue):
-    window = queue_window(QueueFilter(), limit=30, now=NOW)
+    window = queue_window(MESSAGES, limit=30, now=NOW)
     positions = [(RANK[i.urgency], i.received_at, i.key) for i in window]
     assert positions == sorted(positions)
     assert window[0].urgency == "critical"
@@ -160,7 +167,7 @@ def test_rows_inserted_between_pages_neither_repeat_nor_skip_existing_rows(db):
     before = {r.id for r in MessageRow.select()}
     seen, cursor, page = [], None, 0
     while True:
-        window = queue_window(QueueFilter(), after=cursor, limit=10, now=NOW)
+        window = queue_window(MESSAGES, after=cursor, limit=10, now=NOW)
         if not window:
             break
         seen += [item.key for item in window]
@@ -181,11 +188,11 @@ def test_rows_inserted_between_pages_neither_repeat_nor_skip_existing_rows(db):
 def test_window_fills_lease_holders_and_flags(db):
     key = make_message(flags='["auto_reply", "reply_to_differs"]', urgency="critical")
     take_review_lease(key, holder="ana", now=NOW - 10)
-    item = queue_window(QueueFilter(), limit=1, now=NOW)[0]
+    item = queue_window(MESSAGES, limit=1, now=NOW)[0]
     assert item.key == key
     assert item.lease_holder == "ana"
     assert item.flags == ["auto_reply", "reply_to_differs"]
-    expired = queue_window(QueueFilter(), limit=1, now=NOW + 3600)[0]
+    expired = queue_window(MESSAGES, limit=1, now=NOW + 3600)[0]
     assert expired.lease_holder == ""
 
 
@@ -200,16 +207,16 @@ def test_words_are_case_insensitive_and_all_must_match(db):
 
 def test_passing_both_cursors_is_refused(db):
     key = make_message()
-    item = queue_window(QueueFilter(), now=NOW)[0]
+    item = queue_window(MESSAGES, now=NOW)[0]
     assert item.key == key
     with pytest.raises(ValueError):
-        queue_window(QueueFilter(), after=cursor_of(item), before=cursor_of(item))
+        queue_window(MESSAGES, after=cursor_of(item), before=cursor_of(item))
 
 
 def test_count_is_exact_below_the_cap_and_capped_above(mixed_queue):
-    assert queue_count(QueueFilter(), now=NOW) == 260
+    assert queue_count(MESSAGES, now=NOW) == 260
     assert queue_count(parse("is:all"), now=NOW) == 300
-    assert queue_count(QueueFilter(), cap=100, now=NOW) == 100
+    assert queue_count(MESSAGES, cap=100, now=NOW) == 100
     assert queue_count(parse("is:quarantined"), now=NOW) == 10
 
 
@@ -222,7 +229,7 @@ def test_header_stats_reports_depth_oldest_sends_spark_and_quarantine(db):
     make_messages(2, start=3, received_at=now - 125)  # two minutes ago
     oldest = make_message(state="needs_human", urgency="low", received_at=now - 86_400)
     make_message(state="quarantined", received_at=now - 10)
-    make_message(state="ticket", received_at=now - 100_000)
+    make_message(state="dismissed", received_at=now - 100_000)
     for index, state in enumerate(["pending", "retry", "sent", "claimed"]):
         OutboxRow.create(
             command_result_id=f"cr-{index}", decision_id="d", tenant_id="t", environment="test",
@@ -230,6 +237,7 @@ def test_header_stats_reports_depth_oldest_sends_spark_and_quarantine(db):
             content_hash="h", state=state, approved_by="ana", approved_at=now, created_at=now,
             updated_at=now,
         )
+    group_conversations(now)
     stats = header_stats(now=now)
     assert stats.queue_depth == 6 and not stats.queue_depth_capped
     assert stats.oldest_unhandled_at.timestamp() == MessageRow.get_by_id(oldest).received_at
@@ -256,7 +264,7 @@ def test_queue_version_changes_on_new_mail_leases_and_woken_snoozes(db):
 def _matches(row: MessageRow, flt: QueueFilter) -> bool:
     """The filter, restated naively in Python, as the test's oracle."""
     if flt.states:
-        if row.state not in {s.value for s in flt.states}:
+        if row.state not in set(flt.states):
             return False
     elif not (row.state in ("new", "needs_human") or (row.state == "snoozed" and row.snooze_until <= NOW)):
         return False
@@ -278,7 +286,7 @@ def test_window_on_100k_rows_reads_only_index_ranges(db):
     from triage_tui.store.db import is_sqlite
 
     make_messages(100_000, seed=3)
-    flt = QueueFilter()
+    flt = MESSAGES
     first = queue_window(flt, limit=50, now=NOW)
     assert len(first) == 50 and first[0].urgency == "critical"
     deep_row = (
@@ -296,7 +304,7 @@ def test_window_on_100k_rows_reads_only_index_ranges(db):
     if not is_sqlite():
         db.execute_sql("ANALYZE messages")
     cursor = _cursor_of_row(deep_row)
-    for flt in (QueueFilter(), parse("urg:high,low cat:bug from:acme invoice"), parse("is:all")):
+    for flt in (MESSAGES, parse("urg:high,low cat:bug from:acme invoice"), parse("is:all")):
         for backward in (False, True):
             for query in queue_module._scans(flt, NOW, cursor, backward):
                 sql, params = query.limit(50).sql()

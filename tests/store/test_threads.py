@@ -63,7 +63,7 @@ def test_detail_reads_what_ingest_stores(db):
     assert detail.message.attachments[0].filename == "log.txt"
     assert detail.message.truncated
     assert detail.item.flags == ["automated", "auto_reply", "reply_to_differs"]
-    assert detail.item.state is MessageState.NEEDS_HUMAN
+    assert detail.item.state == MessageState.NEEDS_HUMAN
     assert detail.suggestion.reasons == ["matched rule billing-1"]
     assert detail.suggestion.needs_human
     assert detail.suggestion.classification_version == "rules-v1"

@@ -106,3 +106,35 @@ def test_concurrent_pollers_share_one_sweep_instead_of_relisting_pages(db, make_
     assert AuditRow.select().where(AuditRow.action == "ingest.stored").count() == 120
     # each page is listed by one poller (without the lease three pollers list about 3 x 120)
     assert sum(seen) < 2 * 120, sum(seen)
+
+
+def test_a_running_worker_takes_over_the_poll_of_a_holder_that_died_within_seconds(
+        db, make_sandbox, ingest_config, rules_classifier):
+    import socket
+    import subprocess
+    import sys
+
+    from triage_tui.ingest.runner import BackgroundWorker
+
+    sandbox = make_sandbox(messages=5)
+    config = ingest_config(sandbox, poll_interval_s=120, lease_s=600)  # neither would come in this test
+    holder_process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    holder = f"{socket.gethostname()}:{holder_process.pid}"
+    assert claim_poll_lease(sandbox.grant_id, holder, lease_s=600) is not None
+    runner = BackgroundWorker(config, gateway=gateway_for(config, sandbox), classifier=rules_classifier)
+    runner.start()
+    try:
+        time.sleep(1.5)  # the worker has found the lease held by a live process
+        assert read_poll_lease(sandbox.grant_id).holder == holder and MessageRow.select().count() == 0
+        holder_process.kill()
+        holder_process.wait(10)
+        died = time.monotonic()
+        while MessageRow.select().count() < 5 and time.monotonic() - died < 10:
+            time.sleep(0.05)
+        took = time.monotonic() - died
+    finally:
+        runner.stop()
+        if holder_process.poll() is None:
+            holder_process.kill()
+    assert MessageRow.select().count() == 5
+    assert took < 4, f"took {took:.1f}s to take over (poll_interval_s is 120)"

@@ -145,11 +145,13 @@ class TriageApp(App[None]):
         from triage_tui.store.queue import header_stats, queue_version
 
         now = self.clock().timestamp()
-        with data.connection():
+
+        def read():
             version = queue_version(now=now)
-            stop = read_stop_switch(now)
             due = version != self._version or self.stats is None or abs(now - self._stats_at) >= STATS_EVERY_S
-            stats = header_stats(now=now) if due else None
+            return version, read_stop_switch(now), header_stats(now=now) if due else None
+
+        version, stop, stats = data.run(read)
         progress = self.ingest_worker.progress() if self.ingest_worker is not None else None
         self.post_message(Polled(version, stop, stats, progress))
 
@@ -180,7 +182,11 @@ class TriageApp(App[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """One place where a failed worker becomes a toast instead of a crash."""
         if event.state == WorkerState.ERROR:
-            self.notify(f"{event.worker.name}: {event.worker.error}", severity="error", markup=False)
+            from triage_tui.store.transient import describe, is_database_error
+
+            error = event.worker.error
+            text = describe(error) if is_database_error(error) else str(error)
+            self.notify(f"{event.worker.name}: {text}", severity="error", markup=False)
 
     # ----- navigation -------------------------------------------------------------------------
 
@@ -226,8 +232,7 @@ class TriageApp(App[None]):
         from triage_tui.store.control import read_stop_switch
         from triage_tui.store.outbox import count_waiting
 
-        with data.connection():
-            self.post_message(StopQuestion(read_stop_switch(), count_waiting()))
+        self.post_message(StopQuestion(*data.run(lambda: (read_stop_switch(), count_waiting()))))
 
     def on_stop_question(self, message: StopQuestion) -> None:
         """Ask the question that fits the switch's state."""
@@ -263,43 +268,60 @@ class TriageApp(App[None]):
     @work(thread=True, group="decide", exit_on_error=False)
     def decide(self, kind: DecisionKind, items: list[QueueItem], *, reason: str = "",
                category: str | None = None, urgency: str | None = None, until: datetime | None = None) -> None:
-        """Record a decision about one or many messages (a ticket, decision and audit row each)."""
+        """Record a decision about one or many conversations (a decision and audit row each)."""
         from triage_tui.store import decisions
 
-        keys = [item.key for item in items]
+        keys = [item.decision_key for item in items]
         who = dict(actor=self.operator, config=self.config, now=self.clock())
+        rows = "conversations" if items[0].conversation else "messages"
         try:
             with data.connection():
                 if len(keys) > 1:
                     decisions.decide_batch(keys, kind, reason=reason, category=category, urgency=urgency,
                                            until=until, **who)
-                    text = f"{kind.value.replace('_', ' ')}: {len(keys)} messages"
+                    text = f"{kind.value.replace('_', ' ')}: {len(keys)} {rows}"
                 elif kind == DecisionKind.APPROVE_TICKET:
                     ticket = decisions.approve_ticket(keys[0], category=category, urgency=urgency, **who)
-                    text = f"Ticket {ticket.ticket_id} ({ticket.category}/{ticket.urgency})"
+                    text = f"Ticket {ticket.ticket_id} ({ticket.category}/{ticket.urgency}) is {ticket.status}"
                 elif kind == DecisionKind.REJECT:
                     decisions.reject(keys[0], reason=reason, **who)
                     text = "Rejected."
                 elif kind == DecisionKind.SNOOZE:
                     decisions.snooze(keys[0], until=until, **who)
                     text = f"Snoozed until {until:%Y-%m-%d %H:%M} UTC."
+                elif kind == DecisionKind.SOLVE_TICKET:
+                    ticket = decisions.solve_ticket(keys[0], **who)
+                    text = f"Ticket {ticket.ticket_id} solved: it reopens if the customer writes again."
+                elif kind == DecisionKind.REOPEN_TICKET:
+                    ticket = decisions.reopen_ticket(keys[0], **who)
+                    text = f"Ticket {ticket.ticket_id} reopened."
                 else:
                     decisions.dismiss_spam(keys[0], **who)
                     text = "Dismissed as spam."
         except ValueError as exc:
             self.post_message(ActionDone("", error=str(exc)))
             return
-        self.post_message(ActionDone(text, keys=keys, what="decision"))
+        self.post_message(ActionDone(text, keys=[item.key for item in items], what="decision"))
 
     @work(thread=True, group="reply-draft", exclusive=True, exit_on_error=False)
-    def draft_reply(self, item: QueueItem) -> None:
-        """Draft a reply from the category template, to recipients computed from the original."""
+    def draft_reply(self, item: QueueItem, *, approve_first: bool = False) -> None:
+        """Draft a reply to the latest customer message from the category template, with the ticket's reference."""
         from triage_tui.outbound.approval import own_emails
         from triage_tui.outbound.recipients import compute_recipients
         from triage_tui.outbound.templates import draft_reply
+        from triage_tui.store import decisions
         from triage_tui.store.threads import message_detail
 
-        detail = data.run(message_detail, item.key)
+        if approve_first:
+            try:
+                ticket = data.run(decisions.approve_ticket, item.decision_key, actor=self.operator,
+                                  config=self.config, now=self.clock())
+            except ValueError as exc:
+                self.post_message(ActionDone("", error=f"not approved, so no reply: {exc}"))
+                return
+            self.post_message(ActionDone(f"Ticket {ticket.ticket_id} ({ticket.category}/{ticket.urgency}) is open",
+                                         what="approved-for-reply"))
+        detail = data.run(message_detail, item.decision_key)
         inbox = self.config.inbox(item.grant_id)
         if detail is None or inbox is None:
             self.post_message(ActionDone("", error="cannot reply: the message or its inbox is not configured"))
@@ -307,9 +329,11 @@ class TriageApp(App[None]):
         choice = compute_recipients(detail.message, self.config.outbound, agent_email=inbox.email,
                                     own_emails=own_emails(self.config))
         category = detail.suggestion.category if detail.suggestion else item.category
-        draft = draft_reply(detail.message, category or "other", ticket_id=detail.item.ticket_id,
+        ticket_id = detail.conversation.ticket_id if detail.conversation else detail.item.ticket_id
+        draft = draft_reply(detail.message, category or "other", ticket_id=ticket_id,
                             agent_name=inbox.name or "Support")
-        self.post_message(ReplyDrafted(detail.item, draft.model_copy(update={"to": list(choice.to)}), choice))
+        reply_item = detail.item.model_copy(update={"key": item.key})
+        self.post_message(ReplyDrafted(reply_item, draft.model_copy(update={"to": list(choice.to)}), choice))
 
     def on_reply_drafted(self, message: ReplyDrafted) -> None:
         """Open the draft for editing."""

@@ -6,6 +6,7 @@ from typing import Callable, TypeVar
 
 from triage_tui.domain import QueueCursor, QueueFilter, QueueItem
 from triage_tui.store.db import connection  # noqa: F401  (re-exported for workers)
+from triage_tui.store.transient import retrying
 
 T = TypeVar("T")
 
@@ -14,9 +15,13 @@ END_OF_QUEUE = QueueCursor(urgency_rank=1_000_000, received_at=1e18, key=2**62)
 
 
 def run(call: Callable[..., T], *args, **kwargs) -> T:
-    """Call a store function on this thread's connection, closing it afterwards."""
+    """Call a store function on this thread's connection, closing it afterwards.
+
+    A transient database error (a deadlock, a restart, a busy file) runs the call again through the
+    shared retry path; past `[database] retry_for_s` the error reaches the worker's error toast.
+    """
     with connection():
-        return call(*args, **kwargs)
+        return retrying(call, *args, **kwargs)
 
 
 def window(flt: QueueFilter, *, after: QueueCursor | None = None, before: QueueCursor | None = None,

@@ -19,7 +19,12 @@ STATE_LABEL = {
     "dismissed": "dismissed",
     "snoozed": "snoozed",
     "quarantined": "quarantined",
+    "open": "open",
+    "pending": "pending",
+    "solved": "solved",
+    "automated": "automated",
 }
+STATE_SHORT = {"needs_human": "human", "dismissed": "dismiss", "quarantined": "qtn", "automated": "auto"}
 FLAG_CODES = {
     "automated": "auto", "auto_reply": "ooo", "bounce": "bnc", "mailing_list": "list", "list": "list",
     "own_outbound": "own", "loop_suspected": "loop", "reply_to_differs": "rto", "hidden_characters": "hid",
@@ -43,19 +48,45 @@ def age_text(received_at: datetime, now: datetime) -> str:
     return f"{seconds // 86400}d"
 
 
+def sla_start(item: QueueItem) -> datetime | None:
+    """Since when a row has waited on us: a conversation's oldest unanswered customer message."""
+    return item.sla_started_at if item.conversation else item.received_at
+
+
 def sla_fraction(item: QueueItem, now: datetime, sla_minutes: dict[str, int]) -> float:
-    """How much of its urgency's SLA a message has used (1.0 or more is overdue)."""
+    """How much of its urgency's SLA a row has used (1.0 or more is overdue; 0 when nothing waits)."""
+    start = sla_start(item)
+    if start is None:
+        return 0.0
     minutes = sla_minutes.get(item.urgency) or sla_minutes.get("normal") or 480
-    return max(0.0, (now - item.received_at).total_seconds() / (minutes * 60))
+    return max(0.0, (now - start).total_seconds() / (minutes * 60))
 
 
 def sla_text(item: QueueItem, now: datetime, sla_minutes: dict[str, int]) -> str:
-    """Age with its SLA state, e.g. `12m/30m` or `3h OVER`."""
+    """Waiting time with its SLA state, e.g. `12m/30m` or `3h OVER`; `-` when nothing waits on us."""
+    start = sla_start(item)
+    if start is None:
+        return "-"
     minutes = sla_minutes.get(item.urgency) or sla_minutes.get("normal") or 480
-    age = age_text(item.received_at, now)
+    age = age_text(start, now)
     if sla_fraction(item, now, sla_minutes) >= 1.0:
         return f"{age} OVER"
     return f"{age}/{_minutes_text(minutes)}"
+
+
+def status_text(item: QueueItem, *, short: bool = False) -> str:
+    """A row's status: the ticket's status when it has one and is not snoozed, else its state."""
+    state = str(item.state)
+    if item.ticket_status and state != "snoozed":
+        state = item.ticket_status
+    if short:
+        return STATE_SHORT.get(state, STATE_LABEL.get(state, state))
+    return STATE_LABEL.get(state, state)
+
+
+def count_text(count: int) -> str:
+    """A message count that fits three cells."""
+    return str(count) if count < 100 else "99+"
 
 
 def _minutes_text(minutes: int) -> str:

@@ -20,12 +20,16 @@ DECISION_BINDINGS = [
     Binding("s", "snooze", "Snooze", id="ticket.snooze", tooltip="Hide until later"),
     Binding("d", "dismiss_spam", "Spam", id="ticket.dismiss_spam", tooltip="Dismiss as spam"),
     Binding("r", "reply", "Reply", id="reply.draft", tooltip="Draft a reply from the category template"),
+    Binding("S", "solve", "Solve", id="ticket.solve", tooltip="Solve the ticket (the customer writing reopens it)"),
+    Binding("O", "reopen", "Reopen", id="ticket.reopen", show=False, tooltip="Reopen a pending or solved ticket"),
 ]
 
 QUEUE_BINDINGS = [
     Binding("enter", "open", "Open", id="queue.open", tooltip="Read the thread"),
     Binding("space", "mark", "Mark", id="queue.mark", tooltip="Mark for a batch decision"),
     Binding("slash", "filter", "Filter", id="queue.filter", tooltip="Filter and search the queue"),
+    Binding("v", "toggle_view", "Messages", id="queue.toggle_view", show=False,
+            tooltip="Switch between conversations and single messages (view:messages)"),
     Binding("escape", "clear_marks", "Unmark", id="queue.clear_marks", show=False,
             tooltip="Clear every mark"),
 ]

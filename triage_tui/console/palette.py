@@ -8,16 +8,19 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 # (title, action on the screen or "app.*", help)
 COMMANDS: list[tuple[str, str, str]] = [
-    ("ticket: approve", "approve", "Make a ticket as suggested (marked messages, or the highlighted one)"),
+    ("ticket: approve", "approve", "Make a ticket as suggested (marked conversations, or the highlighted one)"),
     ("ticket: change category or urgency", "change", "Pick another category or urgency, then approve"),
     ("ticket: reject", "reject", "Reject with a reason"),
     ("ticket: snooze", "snooze", "Hide until later"),
     ("ticket: dismiss as spam", "dismiss_spam", "Dismiss as spam"),
+    ("ticket: solve", "solve", "Solve the ticket; the customer writing again reopens it"),
+    ("ticket: reopen", "reopen", "Reopen a pending or solved ticket"),
     ("reply: draft", "reply", "Draft a reply from the category template"),
     ("queue: open thread", "open", "Read the highlighted thread"),
-    ("queue: mark", "mark", "Mark the highlighted message for a batch decision"),
-    ("queue: clear marks", "clear_marks", "Unmark every message"),
+    ("queue: mark", "mark", "Mark the highlighted conversation for a batch decision"),
+    ("queue: clear marks", "clear_marks", "Unmark every row"),
     ("queue: filter", "filter", "Filter and search the queue"),
+    ("queue: conversations or single messages", "toggle_view", "Switch the queue's rows (view:messages)"),
     ("thread: toggle headers", "toggle_headers", "Show or hide raw headers"),
     ("thread: fold or unfold quotes", "toggle_quotes", "Show or hide quoted text"),
     ("stop switch: pause or resume sends", "app.stop_switch", "Pause every send, or lift the pause"),

@@ -10,22 +10,24 @@ import signal
 import threading
 
 import click
-from peewee import DatabaseError
 
 from triage_tui.cli import fail, load
 from triage_tui.config import Config, webhook_secrets
-from triage_tui.ops.logs import redact
 from triage_tui.store.db import StoreError, open_database
+from triage_tui.store.transient import describe, is_database_error
 
 log = logging.getLogger("triage_tui.worker")
 
 def _open(config: Config, *, code: int = 1, as_json: bool = False) -> None:
+    """Open (and if behind, migrate) the store, or one line naming the database and exit `code`."""
     try:
         open_database(config.database)
     except StoreError as exc:
         _down(str(exc), code, as_json)
-    except (OSError, DatabaseError) as exc:
-        _down(f"cannot open the database at {redact(config.database.resolved_url())}: {exc}", code, as_json)
+    except Exception as exc:  # noqa: BLE001 - only database errors become the line
+        if not is_database_error(exc):
+            raise
+        _down(describe(exc), code, as_json)
 
 
 def _down(message: str, code: int, as_json: bool) -> None:
@@ -53,11 +55,13 @@ def _serve_metrics(config: Config, host: str, port: int | None):
 
 @click.command()
 @click.option("--once", is_flag=True, help="Sync everything available (poll, webhook events, classify), then exit.")
+@click.option("--role", type=click.Choice(["all", "ingest", "send"]), default="all", show_default=True,
+              help="ingest: only poll, drain and classify; send: only send approved replies; all: both.")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
               help="Serve /metrics, /healthz and /readyz on this port (one port per worker process).")
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address for --metrics-port.")
 @click.pass_context
-def worker(ctx: click.Context, once: bool, metrics_port: int | None, metrics_host: str) -> None:
+def worker(ctx: click.Context, once: bool, role: str, metrics_port: int | None, metrics_host: str) -> None:
     """Headless ingest: poll every inbox, drain webhook events, classify; while running, send approved replies."""
     from triage_tui.ingest.runner import BackgroundWorker, SyncError, build_gateway, sync_once
 
@@ -81,12 +85,22 @@ def worker(ctx: click.Context, once: bool, metrics_port: int | None, metrics_hos
     except SyncError as exc:
         fail(str(exc))
     server = _serve_metrics(config, metrics_host, metrics_port)
-    from triage_tui.outbound.dispatcher import dispatch_task
+    from triage_tui.outbound.dispatcher import dispatch_task, make_gateway, run_dispatcher
 
     owner = f"worker-{socket.gethostname()}-{os.getpid()}"
-    runner = BackgroundWorker(config, extra_tasks=[dispatch_task(config, owner=owner)])
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if role == "send":
+        click.echo("triage-tui worker: sending approved replies; Ctrl-C stops")
+        try:
+            run_dispatcher(config, make_gateway(config), owner=owner, stop=stop)
+        except KeyboardInterrupt:
+            pass
+        if server is not None:
+            server.stop()
+        return
+    tasks = [] if role == "ingest" else [dispatch_task(config, owner=owner)]
+    runner = BackgroundWorker(config, extra_tasks=tasks)
     runner.start()
     log.info("worker started", extra={"inboxes": len(config.inboxes), "poll_interval_s": config.worker.poll_interval_s,
                                       "owner": owner})
@@ -144,6 +158,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
     from triage_tui.store.status import store_status
     from triage_tui.store.tracker_queries import tracker_status
 
+    from triage_tui.store.transient import retrying
+
     config = load(ctx)
     try:
         classifier = classifier_status(config.classifier)
@@ -151,9 +167,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
         _down(f"classifier: {exc}", DOWN, as_json)
     _open(config, code=DOWN, as_json=as_json)
     try:
-        state = store_status()
-        sending = outbound_status(config)
-        trackers = tracker_status(config)
+        state = retrying(store_status)
+        sending = retrying(outbound_status, config)
+        trackers = retrying(tracker_status, config)
     except Exception as exc:  # noqa: BLE001 - a dead database is one line, not a traceback
         _down(f"cannot read the database: {exc}", DOWN, as_json)
     health = store_health(config, state, sending)
@@ -167,7 +183,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
         f"messages             {state.messages}",
         f"threads              {state.threads}",
         f"pending suggestions  {state.pending_suggestions}",
-        f"tickets              {state.tickets}",
+        f"conversations        {sum(state.conversations_by_state.values())}"
+        + "".join(f", {k} {v}" for k, v in sorted(state.conversations_by_state.items())),
+        f"tickets              {state.tickets}" + "".join(f", {k} {v}" for k, v in sorted(state.tickets_by_status.items())),
         f"quarantined          {state.quarantined}",
         "outbox               " + (", ".join(f"{k} {v}" for k, v in sorted(state.outbox_by_state.items())) or "empty"),
         "webhook events       " + (", ".join(f"{k} {v}" for k, v in sorted(state.webhook_events_by_status.items()))

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-
-from peewee import OperationalError
 
 from triage_tui.classify.base import Classifier
 from triage_tui.config import Config
@@ -18,6 +15,7 @@ from triage_tui.ops import events
 from triage_tui.ops.logs import ids
 from triage_tui.store.audit import record_audit
 from triage_tui.store.db import write_transaction
+from triage_tui.store.transient import database_unwell, retrying
 from triage_tui.store.messages import (
     ACTOR,
     BatchResult,
@@ -73,6 +71,8 @@ class IngestReport:
     quarantined: int = 0
     gone: int = 0
     errors: list[str] = field(default_factory=list)
+    # API ids whose mail was already stored under another id (same Message-ID): handled, not stored.
+    absorbed: list[str] = field(default_factory=list)
 
     def add(self, other: "IngestReport") -> None:
         """Add another report's counts to this one."""
@@ -80,6 +80,7 @@ class IngestReport:
                      "quarantined", "gone"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.extend(other.errors)
+        self.absorbed.extend(other.absorbed)
 
 
 class Pipeline:
@@ -180,17 +181,17 @@ class Pipeline:
             return
         try:
             result = retry_locked(lambda: store_batch(scope, prepared))
-        except OperationalError:
-            raise  # the database itself is unwell: not the message's fault
         except Exception as exc:  # noqa: BLE001 - retry one by one so only the bad one fails
+            if database_unwell(exc):
+                raise  # the database itself is unwell: not the message's fault
             log.warning("batch write failed (%s); writing one by one", exc)
             result = BatchResult()
             for item in prepared:
                 try:
                     one = store_batch(scope, [item])
-                except OperationalError:
-                    raise
                 except Exception as one_exc:  # noqa: BLE001
+                    if database_unwell(one_exc):
+                        raise
                     self._failed(scope, item.message, deliveries[item.message.message_id], one_exc, report)
                     continue
                 for name in ("stored", "duplicates", "linked", "flagged", "suggested"):
@@ -198,6 +199,7 @@ class Pipeline:
         events.stored(scope.grant_id, len(result.stored), duplicates=len(result.duplicates))
         report.stored += len(result.stored)
         report.duplicates += len(result.duplicates)
+        report.absorbed.extend(result.duplicates)
         report.flagged += len(result.flagged)
         report.suggested += len(result.suggested)
         report.linked += len(result.linked)
@@ -289,17 +291,9 @@ class Pipeline:
         return {m: cache[m] for m in message_ids if cache.get(m) is not None}
 
 
-def retry_locked(write, *, tries: int = 4):
-    """Run a write transaction again when SQLite stayed locked past the busy timeout (it is atomic)."""
-    for attempt in range(tries):
-        try:
-            return write()
-        except OperationalError as exc:
-            if "locked" not in str(exc).lower() or attempt == tries - 1:
-                raise
-            log.info("database locked; retrying the write (%d)", attempt + 1)
-            time.sleep(0.05 * 2**attempt)
-    return None
+def retry_locked(write):
+    """Run a write transaction again after a transient database error (the shared retry path)."""
+    return retrying(write)
 
 
 def classifier_view(message: InboundMessage) -> InboundMessage:

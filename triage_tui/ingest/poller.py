@@ -17,6 +17,7 @@ from triage_tui.store.watermarks import (
     claim_poll_lease,
     clear_sweep,
     load_sweep,
+    poll_wait_s,
     read_watermark,
     release_poll_lease,
     renew_poll_lease,
@@ -45,6 +46,7 @@ class PollResult:
     pages: int = 0
     skipped: int = 0
     busy: bool = False  # another worker holds (or just finished) this grant's poll
+    retry_in_s: float | None = None  # when busy: seconds before another try is worth it
 
 
 def default_holder() -> str:
@@ -71,7 +73,8 @@ class Poller:
 
     Workers sharing a store take turns: a poll runs under the grant's poll lease (fenced, renewed
     after every page, expiring after `worker.lease_s` if its worker dies, at once if that worker ran
-    on this host and is gone), so only one polls a grant at a time.
+    on this host and is gone), so only one polls a grant at a time. A worker that finds the lease
+    held checks again every second (`PollResult.retry_in_s`), so it takes over within a second.
     """
 
     def __init__(self, config: Config, gateway, pipeline: Pipeline, *, holder: str | None = None,
@@ -89,7 +92,7 @@ class Poller:
         lease = claim_poll_lease(grant_id, self.holder, lease_s=worker.lease_s,
                                  respect_schedule=self.respect_schedule, holder_is_dead=holder_is_dead)
         if lease is None:
-            return PollResult(grant_id, busy=True)
+            return PollResult(grant_id, busy=True, retry_in_s=poll_wait_s(grant_id))
         result = PollResult(grant_id)
         try:
             self._poll(grant_id, lease, result)

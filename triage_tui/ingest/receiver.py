@@ -32,6 +32,7 @@ from triage_tui.ops.events import WebhookOutcomes
 from triage_tui.ops.http import ops_routes
 from triage_tui.store.audit import record_audit
 from triage_tui.store.db import write_transaction
+from triage_tui.store.transient import log_failure, retrying
 from triage_tui.store.webhook_events import UNPARSEABLE, record_event, record_events
 
 log = logging.getLogger(__name__)
@@ -85,8 +86,8 @@ def build_app(config: Config, *, secrets: list[str] | None = None) -> Starlette:
         try:
             accepted = await _accept(raw)
             return accepted if isinstance(accepted, Response) else await _store(accepted, raw)
-        except Exception:  # noqa: BLE001 - never a 500: ask Nylas to retry later
-            log.exception("webhook event not stored")
+        except Exception as exc:  # noqa: BLE001 - never a 500: ask Nylas to retry later
+            log_failure(log, "webhook event not stored (503, Nylas retries)", exc)
             counters["store_error"] += 1
             return Response("store unavailable", 503, media_type="text/plain")
 
@@ -96,10 +97,10 @@ def build_app(config: Config, *, secrets: list[str] | None = None) -> Starlette:
         try:
             envelope = parse_envelope(raw)
         except BadEnvelope as exc:
-            digest = hashlib.sha256(raw).hexdigest()
+            digest, error = hashlib.sha256(raw).hexdigest(), str(exc)
             await writer.run(lambda: record_event(
                 f"unparseable:{digest}", grant_id="", message_id="", trigger="", raw=raw,
-                status=UNPARSEABLE, error=str(exc), received_at=now))
+                status=UNPARSEABLE, error=error, received_at=now))
             counters["unparseable"] += 1
             return Response("kept", 200, media_type="text/plain")
         if not is_fresh(envelope, now, config.webhook.tolerance_s):
@@ -164,7 +165,7 @@ class GroupWriter:
 
     async def run(self, write):
         """Run a one-off write on the writer thread, so the event loop never waits on a lock."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, write)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, retrying, write)
 
     async def _flush(self) -> None:
         loop = asyncio.get_running_loop()
@@ -186,8 +187,8 @@ class GroupWriter:
 
 
 def _write(events: list[dict]) -> list[bool]:
-    # the writer thread keeps its own connection open between groups
-    return record_events(events)
+    # the writer thread keeps its own connection open between groups (and opens a new one after a restart)
+    return retrying(record_events, events)
 
 
 def _gunzip(raw: bytes, limit: int) -> bytes | None:

@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
-from peewee import OperationalError
 from pydantic import BaseModel, ConfigDict
 
 from triage_tui.config import Config, api_key
@@ -17,10 +16,12 @@ from triage_tui.ingest.worker import CycleReport, Worker
 from triage_tui.nylas.errors import AuthError, GatewayError, Timeout, Unreachable
 from triage_tui.store.db import StoreError, connection, open_database
 from triage_tui.store.models import database
+from triage_tui.store.transient import OUTAGE, describe, is_database_error, is_disconnect, reset_connection
 
 log = logging.getLogger(__name__)
 MAX_ONCE_CYCLES = 10_000
 DRAIN_INTERVAL_S = 1.0
+MAX_DB_BACKOFF_S = 2.0  # a loop whose database is away tries again at least this often
 
 
 class SyncError(Exception):
@@ -140,9 +141,18 @@ def describe_error(exc: BaseException, config: Config) -> str:
         return f"the API at {config.nylas.api_uri} failed: {exc}"
     if isinstance(exc, StoreError):
         return str(exc)
-    if isinstance(exc, OperationalError):
-        return f"the database failed: {exc}"
+    if is_database_error(exc):
+        return describe(exc)
     return f"{type(exc).__name__}: {exc}"
+
+
+def poll_delay(cycle: CycleReport, poll_interval_s: float) -> float:
+    """Seconds until the next poll: at once when a sweep is unfinished; soon when another worker
+    holds a grant's poll (to take it over as soon as its lease ends or its process is gone)."""
+    if not cycle.complete:
+        return 0.0
+    waits = [p.retry_in_s for p in cycle.polls if p.busy and p.retry_in_s is not None]
+    return min([poll_interval_s, *waits])
 
 
 class BackgroundWorker:
@@ -194,6 +204,7 @@ class BackgroundWorker:
     def _run(self) -> None:
         worker: Worker | None = None
         next_poll = 0.0
+        failures = 0
         while not self._stopping.is_set():
             try:
                 with connection():
@@ -209,17 +220,29 @@ class BackgroundWorker:
                         self._update(running=True)
                     cycle = worker.cycle(poll=poll)
                     if poll:
-                        next_poll = time.monotonic() + (0 if not cycle.complete else self.config.worker.poll_interval_s)
+                        next_poll = time.monotonic() + poll_delay(cycle, self.config.worker.poll_interval_s)
                     self._record(cycle, poll)
+                failures = 0
+                OUTAGE.succeeded()
             except Exception as exc:  # noqa: BLE001 - the loop never dies; the error is shown
-                log.warning("worker cycle failed: %s", exc)
-                self._update(running=False, last_error=describe_error(exc, self.config))
-                next_poll = time.monotonic() + self.config.worker.poll_interval_s
+                line = describe_error(exc, self.config)
+                log.warning("worker cycle failed: %s", line)
+                self._update(running=False, last_error=line)
+                failures += 1
+                if is_database_error(exc):
+                    # the database is away (a restart, a full disk): come back soon, on a fresh connection
+                    OUTAGE.failed(exc)
+                    if is_disconnect(exc):
+                        reset_connection()
+                    next_poll = time.monotonic() + min(MAX_DB_BACKOFF_S, 0.25 * 2 ** failures)
+                else:
+                    next_poll = time.monotonic() + self.config.worker.poll_interval_s
             self._wake.wait(DRAIN_INTERVAL_S if next_poll > time.monotonic() else 0)
             self._wake.clear()
         self._update(running=False)
 
     def _record(self, cycle: CycleReport, polled: bool) -> None:
+        """Fold one cycle into the progress the console and the worker command show."""
         r = cycle.report
         with self._lock:
             p = self._progress

@@ -1,11 +1,23 @@
-"""Mail signals from headers and addresses: auto-replies, bounces, list mail, our own mail, hidden text."""
+"""Mail signals from headers and addresses: auto-replies, bounces, list mail, our own mail, hidden text.
+
+Every sign is looked for and its evidence kept in `reasons`, but a message is one kind only, the
+first that applies in this order (domain.SIGNAL_PRECEDENCE):
+
+1. own_outbound: our marker headers or the agent's own address (our mail coming back);
+2. bounce: a delivery-status report (it usually also says Auto-Submitted);
+3. auto_reply: RFC 3834 Auto-Submitted, vacation/Exchange markers, auto-reply subjects
+   (an auto-reply that also says Precedence: bulk or carries List-* headers stays an auto-reply);
+4. loop_suspected: X-Loop, 30+ Received hops, or our own mail auto-answered;
+5. mailing_list: List-* headers or Precedence: bulk/list/junk;
+6. otherwise a customer wrote it. Only customer mail may create, reopen or re-queue a ticket.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 
-from triage_tui.domain import InboundMessage, MailSignals
+from triage_tui.domain import SIGNAL_PRECEDENCE, InboundMessage, MailSignals
 from triage_tui.nylas.text import hidden_character_names
 
 # Headers whose mere presence marks an automatic reply (the union of vacation, Exchange and
@@ -59,10 +71,12 @@ def compute_signals(message: InboundMessage, *, own_addresses: Iterable[str] = (
     if hidden:
         reasons.append("hidden characters: " + ", ".join(hidden[:5]))
     reply_to_differs = _reply_to_differs(message, reasons)
+    found = {"own_outbound": own_outbound, "bounce": bounce, "auto_reply": auto_reply,
+             "loop_suspected": loop, "mailing_list": mailing_list}
+    winner = next((kind.value for kind in SIGNAL_PRECEDENCE if found[kind.value]), None)
     return MailSignals(
-        auto_reply=auto_reply, bounce=bounce, mailing_list=mailing_list, own_outbound=own_outbound,
-        loop_suspected=loop, hidden_characters=hidden, reply_to_differs=reply_to_differs,
-        reasons=reasons,
+        **{name: name == winner for name in found}, hidden_characters=hidden,
+        reply_to_differs=reply_to_differs, reasons=reasons,
     )
 
 

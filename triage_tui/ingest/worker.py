@@ -21,6 +21,7 @@ from triage_tui.ingest.poller import Poller, PollResult
 from triage_tui.nylas.errors import AuthError, GatewayError, NotFound
 from triage_tui.store.labels import approved_examples, labelled_decision_count
 from triage_tui.store.messages import existing_message_ids
+from triage_tui.store.transient import log_failure
 from triage_tui.store.watermarks import record_sync_error
 from triage_tui.store.webhook_events import (
     DONE,
@@ -135,9 +136,12 @@ class Worker:
         if known_items:
             self.pipeline.audit_duplicates(scope, [(m.message_id, d) for m, d in known_items], cycle.report)
             cycle.report.seen += len(known_items)
+        absorbed: set[str] = set()
         if fetched:
-            cycle.report.add(self.pipeline.ingest_messages(grant_id, fetched))
-        stored = existing_message_ids(grant_id, [m.message_id for m, _ in items])
+            report = self.pipeline.ingest_messages(grant_id, fetched)
+            cycle.report.add(report)
+            absorbed = set(report.absorbed)
+        stored = existing_message_ids(grant_id, [m.message_id for m, _ in items]) | absorbed
         retry_locked(lambda: mark_events([d.event_row_id for m, d in items if m.message_id in stored], DONE))
 
     def maybe_retrain(self) -> bool:
@@ -170,13 +174,11 @@ class Worker:
             try:
                 task()
             except Exception as exc:  # noqa: BLE001 - a broken task must not stop ingest
-                log.exception("worker task failed")
-                cycle.errors.append(f"task {getattr(task, '__name__', task)}: {exc}")
+                cycle.errors.append(log_failure(log, f"task {getattr(task, '__name__', task)}", exc))
         try:
             self.maybe_retrain()
         except Exception as exc:  # noqa: BLE001
-            log.exception("retraining failed")
-            cycle.errors.append(f"retrain: {exc}")
+            cycle.errors.append(log_failure(log, "retrain", exc))
         return cycle
 
 

@@ -15,7 +15,9 @@ from triage_tui.store.audit import record_audit
 from triage_tui.store.control import STOP_SWITCH, read_stop_switch
 from triage_tui.store.db import is_sqlite, write_transaction
 from triage_tui.store.models import ControlRow, OutboxRow
+from triage_tui.store.tickets import reply_sent
 from triage_tui.store.text import db_safe
+from triage_tui.store.transient import retrying, until_committed
 
 CLAIMABLE_SCAN = 25
 
@@ -84,6 +86,10 @@ def _candidates(now: float):
 
 def claim_next(config: Config, owner: str, now: float) -> tuple[Claim | None, bool]:
     """Claim one sendable entry; returns (claim or None, switch_on). Stop switch read under the lock."""
+    return retrying(_claim_next, config, owner, now)
+
+
+def _claim_next(config: Config, owner: str, now: float) -> tuple[Claim | None, bool]:
     outbound = config.outbound
     with write_transaction():
         if switch_is_on(now):
@@ -118,6 +124,10 @@ def claim_next(config: Config, owner: str, now: float) -> tuple[Claim | None, bo
 
 def begin_send(claim: Claim, now: float, lease_s: float) -> str:
     """Re-read the switch under the lock and mark the send started: "started", "held" or "stale"."""
+    return retrying(_begin_send, claim, now, lease_s)
+
+
+def _begin_send(claim: Claim, now: float, lease_s: float) -> str:
     with write_transaction():
         if switch_is_on(now):
             held = _fenced(claim, (OutboxState.CLAIMED.value,), now, state=OutboxState.RETRY.value,
@@ -137,16 +147,65 @@ def begin_send(claim: Claim, now: float, lease_s: float) -> str:
 
 def finish(claim: Claim, now: float, action: str, *, from_states: tuple[str, ...] = ("sending",),
            detail: dict | None = None, **values) -> bool:
-    """Record an outcome with the fencing check and its audit row; False when superseded."""
+    """Record an outcome with the fencing check and its audit row; False when superseded.
+
+    A reply recorded as sent answers its conversation and moves an open ticket to pending, in the
+    same transaction (`tickets.reply_sent`).
+    """
+    return retrying(_finish, claim, now, action, from_states, detail, values)
+
+
+def _finish(claim: Claim, now: float, action: str, from_states: tuple[str, ...], detail: dict | None,
+            values: dict) -> bool:
     with write_transaction():
         done = _fenced(claim, from_states, now, **values)
         audit(claim.row, action if done else "outbox.stale_result", claim.owner, now,
               **({"outcome": action} if not done else {}), **(detail or {}))
+        if done and values.get("state") == OutboxState.SENT.value:
+            reply_sent(claim.row.grant_id, claim.row.reply_to_message_id, at=now, actor=claim.owner,
+                       sent_message_id=claim.row.sent_message_id,
+                       reply_command_result_id=claim.row.command_result_id)
     return done
+
+
+def record_done(claim: Claim, action: str, clock, *, detail: dict | None = None, **values) -> bool:
+    """Record a side effect that certainly happened; retried until it commits. False: already recorded.
+
+    The fact wins over the lease: even when our lease ran out while the store was unreachable and
+    another owner took the entry back, the entry becomes done (the other owner's attempt replays
+    with the same Idempotency-Key and its result is recorded as stale). Tracker writes use this too.
+    """
+    return until_committed(_record_done, claim, action, clock, detail, values)
+
+
+def _record_done(claim: Claim, action: str, clock, detail: dict | None, values: dict) -> bool:
+    now = clock()
+    done_state = values["state"]
+    with write_transaction():
+        query = OutboxRow.select().where(OutboxRow.id == claim.row.id)
+        row = (query if is_sqlite() else query.for_update()).first()
+        if row is None or row.state == done_state:
+            audit(claim.row, "outbox.stale_result", claim.owner, now, outcome=action, **(detail or {}))
+            return False
+        taken_over = row.lease_owner != claim.owner or row.fencing_token != claim.token
+        _set(row, now, **values)
+        for key, value in values.items():
+            setattr(claim.row, key, value)
+        extra = {"after_takeover_by": row.lease_owner or row.state} if taken_over else {}
+        audit(claim.row, action, claim.owner, now, **extra, **(detail or {}))
+        if done_state == OutboxState.SENT.value:
+            reply_sent(claim.row.grant_id, claim.row.reply_to_message_id, at=now, actor=claim.owner,
+                       sent_message_id=claim.row.sent_message_id,
+                       reply_command_result_id=claim.row.command_result_id)
+    return True
 
 
 def reap(config: Config, now: float, actor: str = "reaper") -> tuple[int, int]:
     """Expired leases go back to retry with the same key, or to a human past the window."""
+    return retrying(_reap, config, now, actor)
+
+
+def _reap(config: Config, now: float, actor: str) -> tuple[int, int]:
     returned = reconciling = 0
     with write_transaction():
         query = OutboxRow.select().where(

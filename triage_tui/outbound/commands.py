@@ -47,12 +47,9 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
 
 
 def _open(config: Config) -> None:
-    from triage_tui.store.db import StoreError, open_database
+    from triage_tui.store.db import open_database
 
-    try:
-        open_database(config.database)
-    except StoreError as exc:
-        fail(str(exc))
+    open_database(config.database)  # a database that cannot be used is one line (cli.LazyGroup.invoke)
 
 
 def _actor(config: Config, actor: str | None) -> str:
@@ -77,6 +74,7 @@ def pause(ctx: click.Context, reason: str, duration: str | None, actor: str | No
     """Turn the stop switch on: no send starts until `resume`. Nothing is deleted or cancelled."""
     from triage_tui.store.control import TRACKER_PAUSE, set_stop_switch
     from triage_tui.store.outbox import count_waiting
+    from triage_tui.store.transient import retrying
 
     config = load(ctx)
     if not reason.strip():
@@ -96,7 +94,7 @@ def pause(ctx: click.Context, reason: str, duration: str | None, actor: str | No
         click.echo(f"tracker writes PAUSED{until_text} (by {switch.actor}: {switch.reason}); "
                    f"{_tracker_waiting()} tracker write(s) waiting; customer mail is not affected")
         return
-    waiting = count_waiting()
+    waiting = retrying(count_waiting)
     click.echo(f"stop switch ON{until_text} (by {switch.actor}: {switch.reason}); {waiting} send(s) waiting")
 
 
@@ -108,6 +106,7 @@ def resume(ctx: click.Context, actor: str | None, trackers: bool) -> None:
     """Turn the stop switch off; prints how many waiting sends will now go."""
     from triage_tui.store.control import TRACKER_PAUSE, set_stop_switch
     from triage_tui.store.outbox import count_waiting
+    from triage_tui.store.transient import retrying
 
     config = load(ctx)
     _open(config)
@@ -116,7 +115,7 @@ def resume(ctx: click.Context, actor: str | None, trackers: bool) -> None:
     if trackers:
         click.echo(f"tracker writes resumed; {_tracker_waiting()} tracker write(s) will go")
         return
-    click.echo(f"stop switch OFF; {count_waiting()} send(s) will go")
+    click.echo(f"stop switch OFF; {retrying(count_waiting)} send(s) will go")
 
 
 def _tracker_waiting() -> int:

@@ -12,12 +12,13 @@ from triage_tui.config import Config, api_key
 from triage_tui.domain import Header, OutboxState, Reply
 from triage_tui.nylas.errors import Conflict, GatewayError
 from triage_tui.ops import events
-from triage_tui.outbound.claims import Claim, begin_send, claim_next, finish, now_or, reap
+from triage_tui.outbound.claims import Claim, begin_send, claim_next, finish, now_or, reap, record_done
 from triage_tui.outbound.content import ContentError, check_sendable, content_hash
 from triage_tui.outbound.faults import fault_point
 from triage_tui.outbound.policy import PolicyError, auto_reply_blockers, send_api_uri, sending_inbox
 from triage_tui.outbound.recipients import compute_recipients
 from triage_tui.store.outbox import addresses_from_json, load_original
+from triage_tui.store.transient import log_failure, retrying
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 300.0
@@ -126,7 +127,7 @@ def _backoff(error: Exception, attempts: int) -> float:
 def _send(config: Config, gateway, claim: Claim, clock, report: DispatchReport) -> None:
     now = clock()
     lease = config.outbound.lease_s
-    why = refusal(config, claim)
+    why = retrying(refusal, config, claim)
     if why:
         if finish(claim, now, "outbox.refused", from_states=("claimed",), detail={"reason": why},
                   state=OutboxState.REFUSED.value, lease_owner="", last_error=why):
@@ -145,12 +146,13 @@ def _send(config: Config, gateway, claim: Claim, clock, report: DispatchReport) 
         _record_failure(config, claim, exc, clock(), report)
         return
     fault_point("after_http")
-    now = clock()
-    done = finish(claim, now, "outbox.sent",
-                  detail={"sent_message_id": result.message_id, "idempotent_replay": result.idempotent_replay,
-                          "status": result.status_code},
-                  state=OutboxState.SENT.value, sent_at=now, sent_message_id=result.message_id,
-                  lease_owner="", last_error="")
+    # The reply is out: its record is retried until it commits, and wins over a lost lease.
+    sent_at = clock()
+    done = record_done(claim, "outbox.sent", clock,
+                       detail={"sent_message_id": result.message_id, "idempotent_replay": result.idempotent_replay,
+                               "status": result.status_code},
+                       state=OutboxState.SENT.value, sent_at=sent_at, sent_message_id=result.message_id,
+                       lease_owner="", last_error="")
     report.sent += done
     if done:
         events.sent(claim.row)
@@ -212,8 +214,8 @@ def run_dispatcher(config: Config, gateway, *, owner: str, stop, idle_s: float =
     while not stop.is_set():
         try:
             report = dispatch_once(config, gateway, owner=owner)
-        except Exception:  # noqa: BLE001 - a worker loop logs and keeps going; entries keep their state
-            log.exception("dispatcher pass failed")
+        except Exception as exc:  # noqa: BLE001 - a worker loop logs and keeps going; entries keep their state
+            log_failure(log, "dispatcher pass failed", exc)
             report = DispatchReport()
         for error in report.errors:
             log.warning("send problem: %s", error)

@@ -9,6 +9,7 @@ from triage_tui.outbound.recipients import compute_recipients
 
 _OPENING = "Hello{name},\n\n"
 _CLOSING = "\n\nYour reference is {ticket}; keep it in the subject if you write again.\n\n{agent}\n"
+_CLOSING_NO_TICKET = "\n\nReply to this email if you write again.\n\n{agent}\n"
 
 TEMPLATES: dict[str, str] = {
     "billing": (
@@ -36,14 +37,16 @@ TEMPLATES: dict[str, str] = {
 
 
 def draft_reply(message: InboundMessage, category: str, *, ticket_id: str, agent_name: str) -> Reply:
-    """A plain-text draft for the category (unknown ones use "other"), to the From address."""
+    """A plain-text draft for the category (unknown ones use "other"), to the From address.
+
+    With a ticket the closing names its reference; without one it names none (never "pending").
+    """
     text = TEMPLATES.get(category, TEMPLATES["other"])
     name = header_safe(message.sender.name).split(" ")[0][:40] if message.sender.name else ""
-    body = (
-        _OPENING.format(name=f" {name}" if name else "")
-        + text
-        + _CLOSING.format(ticket=header_safe(ticket_id) or "pending", agent=header_safe(agent_name) or "Support")
-    )
+    agent = header_safe(agent_name) or "Support"
+    ticket = header_safe(ticket_id)
+    closing = _CLOSING.format(ticket=ticket, agent=agent) if ticket else _CLOSING_NO_TICKET.format(agent=agent)
+    body = _OPENING.format(name=f" {name}" if name else "") + text + closing
     choice = compute_recipients(message, OutboundConfig(), agent_email="")
     return Reply(
         grant_id=message.grant_id,

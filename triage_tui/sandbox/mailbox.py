@@ -237,7 +237,8 @@ class Mailbox:
         return msg
 
     def _thread_for(self, record: MailRecord) -> str | None:
-        for ref in [record.in_reply_to, *reversed(record.references)]:
+        """The thread of the mail's parent, or of an earlier copy with the same Message-ID (as providers do)."""
+        for ref in [record.message_id, record.in_reply_to, *reversed(record.references)]:
             parent = self.by_header_id.get(ref) if ref else None
             if parent is not None:
                 return self.messages[parent].thread_id

@@ -35,16 +35,24 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+FOLLOW_UP_SHARE = 0.5  # of drip ticks that answer a reply we sent, when there is one
+
+
 def drip_loop(sandbox: Sandbox, per_minute: float, stop: threading.Event) -> None:
-    """Deliver generated inbound mail at about `per_minute` until stopped."""
+    """Deliver generated inbound mail at about `per_minute` until stopped; customers answer our replies."""
+    from triage_tui.sandbox.follow_ups import answer_a_reply
     from triage_tui.sandbox.mailbox import record_from_parsed
     from triage_tui.sandbox.mime import parse_mime
     from triage_tui.sandbox.seed import drip_mail
 
     rng = random.Random(sandbox.options.seed * 7919 + 1)
+    answers, answered = random.Random(sandbox.options.seed * 7919 + 2), set()
     grant_id = sandbox.options.grant_ids[0]
     email = sandbox.grants[grant_id]["email"]
     while not stop.wait(60.0 / per_minute):
+        if answers.random() < FOLLOW_UP_SHARE and answer_a_reply(sandbox, grant_id, answers, answered,
+                                                                  now=int(time.time())):
+            continue  # a customer answered one of our replies instead
         try:
             mail = drip_mail(rng, agent_email=email, now=int(time.time()))
             record = record_from_parsed(parse_mime(mail.raw))

@@ -9,8 +9,8 @@ from typing import Callable
 from peewee import Database, PostgresqlDatabase
 
 CHANNEL = "triage_changes"
-WATCHED_TABLES = ("messages", "suggestions", "tickets", "decisions", "outbox", "control", "review_leases",
-                  "tracker_writes", "tracker_links")
+WATCHED_TABLES = ("messages", "conversations", "suggestions", "tickets", "decisions", "outbox", "control",
+                  "review_leases", "tracker_writes", "tracker_links")
 RECONNECTED = "*reconnected*"
 
 _FUNCTION_SQL = f"""
@@ -23,12 +23,12 @@ $$ LANGUAGE plpgsql
 """
 
 
-def install_triggers(db: Database) -> None:
-    """On PostgreSQL, make every write to a watched table NOTIFY the channel (idempotent)."""
+def install_triggers(db: Database, tables: tuple[str, ...] = WATCHED_TABLES) -> None:
+    """On PostgreSQL, make every write to these watched tables NOTIFY the channel (idempotent)."""
     if not isinstance(db, PostgresqlDatabase):
         return
     db.execute_sql(_FUNCTION_SQL)
-    for table in WATCHED_TABLES:
+    for table in tables:
         db.execute_sql(f"DROP TRIGGER IF EXISTS triage_notify_{table} ON {table}")
         db.execute_sql(
             f"CREATE TRIGGER triage_notify_{table} AFTER INSERT OR UPDATE OR DELETE ON {table} "

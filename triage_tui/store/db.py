@@ -18,31 +18,48 @@ from triage_tui.config import DatabaseConfig
 from triage_tui.store.changes import install_triggers
 from triage_tui.store.migrations import latest_version, pending
 from triage_tui.store.models import ALL_TABLES, Meta, database
+from triage_tui.store.transient import describe, is_database_error, redact, retrying
 
 SCHEMA_VERSION = latest_version()
 MIGRATION_LOCK_ID = 7_331_001  # the PostgreSQL advisory lock that serialises migrations
+CONNECT_TIMEOUT_S = 5
 
 
 class StoreError(Exception):
     """The store cannot be opened or used; the message says why in one line."""
 
 
-def open_database(config: DatabaseConfig) -> Database:
-    """Connect, bind every model, and create or migrate the schema."""
+def open_database(config: DatabaseConfig, *, migrate_schema: bool = True) -> Database:
+    """Connect (retrying a server that is restarting), bind every model, and create or migrate the schema.
+
+    StoreError, in one line naming the database, when it cannot be reached or used.
+    """
     url = config.resolved_url()
-    db = _make_database(url, config.busy_timeout_ms)
+    try:
+        db = _make_database(url, config.busy_timeout_ms)
+    except OSError as exc:
+        raise StoreError(f"cannot open the database at {redact(url)}: {exc}") from None
+    db.triage_url = url
+    db.triage_retry_for_s = config.retry_for_s
     database.initialize(db)
     try:
-        db.connect(reuse_if_open=True)
-    except OperationalError as exc:
-        raise StoreError(f"cannot open the database at {_redact(url)}: {exc}") from None
-    migrate(db)
+        retrying(db.connect, reuse_if_open=True)
+        if migrate_schema:
+            retrying(migrate, db)
+        else:
+            retrying(_stored_version, db)
+    except StoreError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every driver error becomes the one line
+        if not is_database_error(exc) and not isinstance(exc, OSError):
+            raise
+        raise StoreError(describe(exc, db)) from exc
     return db
 
 
-def open_url(url: str, *, busy_timeout_ms: int = 5000) -> Database:
+def open_url(url: str, *, busy_timeout_ms: int = 5000, retry_for_s: float = 10.0) -> Database:
     """Open a database by URL (tests and tools)."""
-    return open_database(DatabaseConfig(url=url, busy_timeout_ms=busy_timeout_ms))
+    return open_database(DatabaseConfig(url=url, busy_timeout_ms=busy_timeout_ms, retry_for_s=retry_for_s))
 
 
 def is_sqlite(db: Database | None = None) -> bool:
@@ -59,10 +76,13 @@ def write_transaction(db: Database | None = None):
     return target.atomic()
 
 
-def migrate(db: Database) -> int:
-    """Bring the schema to SCHEMA_VERSION (only if behind); refuse a database newer than this release."""
+def migrate(db: Database) -> list[str]:
+    """Bring the schema to SCHEMA_VERSION (only if behind); what was applied, one line each.
+
+    Refuses a database newer than this release. Opening a current store returns [] after one read.
+    """
     if _stored_version(db) == SCHEMA_VERSION:
-        return SCHEMA_VERSION
+        return []
     with write_transaction(db):
         if isinstance(db, PostgresqlDatabase):
             # several workers and consoles may start at once: one migrates, the others wait their turn
@@ -72,11 +92,13 @@ def migrate(db: Database) -> int:
             db.create_tables(ALL_TABLES, safe=True)
             install_triggers(db)
             _record_version(SCHEMA_VERSION)
-            return SCHEMA_VERSION
+            return [f"created the schema at version {SCHEMA_VERSION}"]
+        applied = []
         for version, step in pending(current):
             step.upgrade(db)
             _record_version(version)
-    return SCHEMA_VERSION
+            applied.append(f"version {version}: {step.name}")
+    return applied
 
 
 def pending_versions(db: Database) -> list[int]:
@@ -101,18 +123,26 @@ def inspect_schema(config: DatabaseConfig) -> tuple[int | None, list[int]]:
     try:
         db.connect()
     except OperationalError as exc:
-        raise StoreError(f"cannot open the database at {_redact(url)}: {exc}") from None
+        raise StoreError(f"cannot open the database at {redact(url)}: {exc}") from None
     table = Meta._meta.table_name
     try:
         if not db.table_exists(table):
             return None, [SCHEMA_VERSION]
         row = db.execute_sql(f"SELECT value FROM {table} WHERE key = {db.param}", ("schema_version",)).fetchone()
     except DatabaseError as exc:
-        raise StoreError(f"cannot read the database at {_redact(url)}: {exc}") from None
+        raise StoreError(f"cannot read the database at {redact(url)}: {exc}") from None
     finally:
         db.close()
     current = _check_not_newer(int(row[0]) if row else 0)
     return current, [version for version, _ in pending(current)]
+
+
+def pending_steps(db: Database) -> list[str]:
+    """What `migrate` would do now, one line each (empty when the schema is current)."""
+    current = _stored_version(db)
+    if current is None:
+        return [f"create the schema at version {SCHEMA_VERSION}"]
+    return [f"version {version}: {step.name}" for version, step in pending(current)]
 
 
 def _stored_version(db: Database) -> int | None:
@@ -180,12 +210,6 @@ def _make_database(url: str, busy_timeout_ms: int) -> Database:
             password=parsed.password,
             host=parsed.hostname,
             port=parsed.port,
+            connect_timeout=CONNECT_TIMEOUT_S,
         )
-    raise StoreError(f"unsupported database url {_redact(url)!r}: use sqlite:///PATH or postgresql://...")
-
-
-def _redact(url: str) -> str:
-    parsed = urlparse(url)
-    if parsed.password:
-        return url.replace(f":{parsed.password}@", ":***@")
-    return url
+    raise StoreError(f"unsupported database url {redact(url)!r}: use sqlite:///PATH or postgresql://...")

@@ -1,32 +1,38 @@
-"""Human decisions: each is one write transaction with the decision, its effect and an audit row."""
+"""Human decisions about a conversation: each is one write transaction with its effect and an audit row.
+
+A decision names one message (the conversation's latest customer message, or the message picked in
+the message view) and acts on that message's whole conversation. Ticket transitions live in
+`store/tickets.py`.
+"""
 
 from __future__ import annotations
 
 import time
-import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 
 from triage_tui.config import Config
-from triage_tui.domain import AuditEvent, Decision, DecisionKind, MessageState, Ticket
-from triage_tui.store.audit import record_audit
-from triage_tui.store.db import is_sqlite, write_transaction
-from triage_tui.store.models import DecisionRow, MessageRow, ThreadRow, TicketRow
-from triage_tui.store.queue import urgency_rank
-from triage_tui.store.text import db_safe, from_epoch, loads, to_epoch
+from triage_tui.domain import ConversationState, Decision, DecisionKind, MailKind, MessageState, Ticket
+from triage_tui.store import conversations, tickets
+from triage_tui.store.db import write_transaction
+from triage_tui.store.decision_rows import DecisionError, to_decision, to_ticket, write_decision
+from triage_tui.store.decision_rows import audit_decision as _audit
+from triage_tui.store.models import DecisionRow, MessageRow, TicketRow
+from triage_tui.store.text import db_safe, from_epoch, to_epoch
+
+__all__ = ["DecisionError", "approve_ticket", "reject", "snooze", "dismiss_spam", "solve_ticket", "reopen_ticket",
+           "decide_batch", "decisions_for"]
 
 SPAM_CATEGORY = "spam"
-# A ticket decision moves these along with the thread; replies already sent and poison stay put.
-_KEEP_STATE_ON_TICKET = (MessageState.REPLIED.value, MessageState.QUARANTINED.value)
+# The customer's messages still waiting in the queue leave it with their conversation.
+_WAITING = (MessageState.NEW.value, MessageState.NEEDS_HUMAN.value, MessageState.SNOOZED.value)
 BATCH_KINDS = (
     DecisionKind.APPROVE_TICKET,
     DecisionKind.REJECT,
     DecisionKind.SNOOZE,
     DecisionKind.DISMISS_SPAM,
+    DecisionKind.SOLVE_TICKET,
+    DecisionKind.REOPEN_TICKET,
 )
-
-
-class DecisionError(ValueError):
-    """A decision that cannot be recorded; the message says why in one line."""
 
 
 def approve_ticket(
@@ -38,7 +44,7 @@ def approve_ticket(
     urgency: str | None = None,
     now: float | datetime | None = None,
 ) -> Ticket:
-    """Create the ticket of the message's thread, or link to the one it already has."""
+    """Create the ticket of the message's conversation, or link to the one it already has."""
     return _approve(key, actor, config, category, urgency, _epoch(now))[1]
 
 
@@ -49,15 +55,25 @@ def reject(key: int, *, actor: str, reason: str, config: Config, now=None) -> De
 
 
 def snooze(key: int, *, actor: str, until: datetime, config: Config, now=None) -> Decision:
-    """Hide the message until `until`; it comes back into the open queue after that."""
+    """Hide the conversation until `until` (or until its customer writes); it comes back after that."""
     at = _epoch(now)
     until_epoch = _until(until, at)
     return _close(key, actor, config, DecisionKind.SNOOZE, at, until=until_epoch)
 
 
 def dismiss_spam(key: int, *, actor: str, config: Config, now=None) -> Decision:
-    """Dismiss the message as spam (a training label for the spam category)."""
+    """Dismiss the conversation as spam (a training label for the spam category)."""
     return _close(key, actor, config, DecisionKind.DISMISS_SPAM, _epoch(now))
+
+
+def solve_ticket(key: int, *, actor: str, config: Config, reason: str = "", now=None) -> Ticket:
+    """Solve the ticket of the message's conversation; the customer writing again reopens it."""
+    return _ticket_step(key, actor, config, tickets.solve, _epoch(now), reason)
+
+
+def reopen_ticket(key: int, *, actor: str, config: Config, reason: str = "", now=None) -> Ticket:
+    """Reopen the pending or solved ticket of the message's conversation."""
+    return _ticket_step(key, actor, config, tickets.reopen, _epoch(now), reason)
 
 
 def decide_batch(
@@ -72,7 +88,7 @@ def decide_batch(
     until: datetime | None = None,
     now=None,
 ) -> list[Decision]:
-    """The same decision on many messages (one transaction each); checked before anything is written."""
+    """The same decision on many messages' conversations (one transaction each); checked before writing."""
     kind = DecisionKind(kind)
     if kind not in BATCH_KINDS:
         raise DecisionError(f"{kind.value} cannot be decided in a batch")
@@ -97,6 +113,9 @@ def decide_batch(
             decisions.append(_approve(key, actor, config, category, urgency, at)[0])
         elif kind is DecisionKind.SNOOZE:
             decisions.append(_close(key, actor, config, kind, at, until=until_epoch))
+        elif kind in (DecisionKind.SOLVE_TICKET, DecisionKind.REOPEN_TICKET):
+            step = tickets.solve if kind is DecisionKind.SOLVE_TICKET else tickets.reopen
+            decisions.append(_ticket_decision(key, actor, config, step, at, reason))
         else:
             decisions.append(_close(key, actor, config, kind, at, reason=reason))
     return decisions
@@ -109,7 +128,7 @@ def decisions_for(grant_id: str, message_id: str) -> list[Decision]:
         .where(DecisionRow.grant_id == grant_id, DecisionRow.message_id == message_id)
         .order_by(DecisionRow.decided_at, DecisionRow.id)
     )
-    return [_decision(row) for row in query]
+    return [to_decision(row) for row in query]
 
 
 def _approve(key, actor, config, category, urgency, at) -> tuple[Decision, Ticket]:
@@ -117,153 +136,65 @@ def _approve(key, actor, config, category, urgency, at) -> tuple[Decision, Ticke
     _check_choice(category, config.classifier.categories, "category")
     _check_choice(urgency, config.classifier.urgencies, "urgency")
     with write_transaction():
-        row = _lock_thread(_message(key, config))
+        row = _message(key, config)
+        conversation = conversations.of_message(row, at)
         final_category = category or row.category
         if not final_category:
             raise DecisionError("choose a category before approving the ticket")
         final_urgency = urgency or row.urgency or "normal"
-        thread_key = row.thread_id or row.message_id
-        new_ticket_id = f"TKT-{uuid.uuid4().hex[:12].upper()}"
-        TicketRow.insert(
-            ticket_id=new_ticket_id,
-            tenant_id=row.tenant_id,
-            environment=row.environment,
-            grant_id=row.grant_id,
-            thread_id=thread_key,
-            category=final_category,
-            urgency=final_urgency,
-            created_at=at,
-            created_by=actor,
-        ).on_conflict_ignore().execute()
-        ticket_row = TicketRow.get(TicketRow.grant_id == row.grant_id, TicketRow.thread_id == thread_key)
-        created = ticket_row.ticket_id == new_ticket_id
-        decision = _write_decision(
-            row, DecisionKind.APPROVE_TICKET, actor, at,
-            category=final_category, urgency=final_urgency, ticket_id=ticket_row.ticket_id,
-        )
-        if created:
-            TicketRow.update(decision_id=decision.decision_id).where(TicketRow.id == ticket_row.id).execute()
-        MessageRow.update(
-            state=MessageState.TICKET.value, ticket_id=ticket_row.ticket_id, category=final_category,
-            urgency=final_urgency, urgency_rank=urgency_rank(final_urgency), snooze_until=None,
-            updated_at=at,
-        ).where(MessageRow.id == row.id).execute()
-        linked = _link_thread(row, ticket_row.ticket_id, at)
         detail = {
-            "ticket_created": created,
             "suggested_category": row.category,
             "suggested_urgency": row.urgency,
             "edited": final_category != row.category or final_urgency != row.urgency,
-            "thread_messages_linked": linked,
         }
-        _audit(row, "decision.approve_ticket", decision, at, detail)
-        if created:
-            _audit(row, "ticket.create", decision, at, {"category": final_category, "urgency": final_urgency})
-    return decision, _ticket(TicketRow.get_by_id(ticket_row.id))
+        decision, change = tickets.approve(conversation, row, actor=actor, category=final_category,
+                                           urgency=final_urgency, at=at, detail=detail)
+    return decision, to_ticket(TicketRow.get(TicketRow.ticket_id == change.ticket_id))
 
 
 def _close(key, actor, config, kind: DecisionKind, at: float, *, reason: str = "",
            until: float | None = None) -> Decision:
-    """Reject, snooze or dismiss: the message leaves the open queue (a snooze only for a while)."""
+    """Reject, snooze or dismiss: the conversation leaves the open queue (a snooze only for a while)."""
     actor = _actor(actor)
     with write_transaction():
         row = _message(key, config)
-        values: dict = {"updated_at": at, "snooze_until": until}
-        category = ""
-        if kind is DecisionKind.SNOOZE:
-            values["state"] = MessageState.SNOOZED.value
-        else:
-            values["state"] = MessageState.DISMISSED.value
-        if kind is DecisionKind.DISMISS_SPAM:
-            category = SPAM_CATEGORY
-            values["category"] = SPAM_CATEGORY
-        decision = _write_decision(row, kind, actor, at, category=category, reason=reason,
-                                   snooze_until=until, ticket_id=row.ticket_id)
-        MessageRow.update(**values).where(MessageRow.id == row.id).execute()
-        detail = {"previous_state": row.state, "reason": reason}
+        conversation = conversations.of_message(row, at)
+        if conversation.ticket_id and kind is not DecisionKind.SNOOZE:
+            raise DecisionError(f"this conversation is ticket {conversation.ticket_id}: solve it instead")
+        snoozing = kind is DecisionKind.SNOOZE
+        state = MessageState.SNOOZED if snoozing else MessageState.DISMISSED
+        category = SPAM_CATEGORY if kind is DecisionKind.DISMISS_SPAM else ""
+        decision = write_decision(row, kind, actor, at, category=category, reason=reason,
+                                  snooze_until=until, ticket_id=conversation.ticket_id)
+        waiting = (MessageRow.conversation_id == conversation.id) & (MessageRow.kind == MailKind.CUSTOMER.value) \
+            & MessageRow.state.in_(_WAITING)
+        MessageRow.update(state=state.value, snooze_until=until, updated_at=at).where(
+            waiting | ((MessageRow.id == row.id) & (MessageRow.state != MessageState.TICKET.value))).execute()
+        if category:
+            MessageRow.update(category=category).where(MessageRow.id == row.id).execute()
+        conversations.set_state(conversation.id, ConversationState.SNOOZED if snoozing else ConversationState.DISMISSED,
+                                at, snooze_until=until)
+        if not snoozing:
+            conversations.answered(conversation.id, at, at)
+        detail = {"previous_state": conversation.state, "reason": reason}
         if until is not None:
             detail["snooze_until"] = from_epoch(until).isoformat()
         _audit(row, f"decision.{kind.value}", decision, at, detail)
     return decision
 
 
-def _lock_thread(row: MessageRow) -> MessageRow:
-    """Lock the thread's rows in key order (PostgreSQL), so concurrent approvals cannot deadlock."""
-    if is_sqlite() or not row.thread_id:
-        return row
-    list(
-        MessageRow.select(MessageRow.id)
-        .where(MessageRow.grant_id == row.grant_id, MessageRow.thread_id == row.thread_id)
-        .order_by(MessageRow.id)
-        .for_update()
-    )
-    return MessageRow.get_by_id(row.id)
+def _ticket_step(key, actor, config, step, at: float, reason: str) -> Ticket:
+    change_ticket = _ticket_decision(key, actor, config, step, at, reason).ticket_id
+    return to_ticket(TicketRow.get(TicketRow.ticket_id == change_ticket))
 
 
-def _link_thread(row: MessageRow, ticket_id: str, at: float) -> int:
-    if not row.thread_id:
-        return 0
-    same_thread = (MessageRow.grant_id == row.grant_id) & (MessageRow.thread_id == row.thread_id)
-    MessageRow.update(ticket_id=ticket_id, updated_at=at).where(
-        same_thread, MessageRow.id != row.id
-    ).execute()
-    moved = MessageRow.update(
-        state=MessageState.TICKET.value, snooze_until=None, updated_at=at
-    ).where(
-        same_thread, MessageRow.id != row.id, MessageRow.state.not_in(_KEEP_STATE_ON_TICKET)
-    ).execute()
-    ThreadRow.update(ticket_id=ticket_id, updated_at=at).where(
-        ThreadRow.grant_id == row.grant_id, ThreadRow.thread_id == row.thread_id
-    ).execute()
-    return moved
-
-
-def _write_decision(row: MessageRow, kind: DecisionKind, actor: str, at: float, *,
-                    category: str = "", urgency: str = "", reason: str = "",
-                    ticket_id: str = "", snooze_until: float | None = None) -> Decision:
-    decision_row = DecisionRow.create(
-        decision_id=f"dec-{uuid.uuid4().hex}",
-        grant_id=row.grant_id,
-        message_id=row.message_id,
-        thread_id=row.thread_id,
-        kind=kind.value,
-        category=category,
-        urgency=urgency,
-        reason=db_safe(reason),
-        actor=actor,
-        decided_at=at,
-        ticket_id=ticket_id,
-        snooze_until=snooze_until,
-    )
-    return _decision(decision_row)
-
-
-def _audit(row: MessageRow, action: str, decision: Decision, at: float, detail: dict) -> None:
-    record_audit(
-        AuditEvent(
-            action=action,
-            actor=decision.actor,
-            at=datetime.fromtimestamp(at, tz=timezone.utc),
-            tenant_id=row.tenant_id,
-            environment=row.environment,
-            agent_account_email=row.agent_account_email,
-            grant_id=row.grant_id,
-            workspace_id=row.workspace_id,
-            policy_id=row.policy_id,
-            rule_ids=[str(r) for r in loads(row.rule_ids, [])],
-            message_id=row.message_id,
-            thread_id=row.thread_id,
-            ticket_id=decision.ticket_id,
-            decision_id=decision.decision_id,
-            event_id=row.event_id,
-            dedupe_key=row.dedupe_key,
-            webhook_trigger=row.webhook_trigger,
-            webhook_received_at=from_epoch(row.webhook_received_at),
-            classification_version=row.classification_version,
-            detail={"kind": decision.kind.value, "category": decision.category,
-                    "urgency": decision.urgency, **detail},
-        )
-    )
+def _ticket_decision(key, actor, config, step, at: float, reason: str) -> Decision:
+    actor = _actor(actor)
+    with write_transaction():
+        row = _message(key, config)
+        conversation = conversations.of_message(row, at)
+        change = step(conversation, row, actor=actor, at=at, reason=db_safe(reason or "").strip())
+    return to_decision(DecisionRow.get(DecisionRow.decision_id == change.decision_id))
 
 
 def _message(key: int, config: Config) -> MessageRow:
@@ -273,38 +204,6 @@ def _message(key: int, config: Config) -> MessageRow:
     if config.inboxes and row.grant_id not in config.grant_ids:
         raise DecisionError(f"message {key} belongs to grant {row.grant_id}, which is not configured")
     return row
-
-
-def _decision(row: DecisionRow) -> Decision:
-    return Decision(
-        decision_id=row.decision_id,
-        grant_id=row.grant_id,
-        message_id=row.message_id,
-        thread_id=row.thread_id,
-        kind=DecisionKind(row.kind),
-        category=row.category,
-        urgency=row.urgency,
-        reason=row.reason,
-        actor=row.actor,
-        decided_at=from_epoch(row.decided_at),
-        ticket_id=row.ticket_id,
-        snooze_until=from_epoch(row.snooze_until),
-    )
-
-
-def _ticket(row: TicketRow) -> Ticket:
-    return Ticket(
-        ticket_id=row.ticket_id,
-        tenant_id=row.tenant_id,
-        environment=row.environment,
-        grant_id=row.grant_id,
-        thread_id=row.thread_id,
-        category=row.category,
-        urgency=row.urgency,
-        created_at=from_epoch(row.created_at),
-        created_by=row.created_by,
-        status=row.status,
-    )
 
 
 def _reason(reason: str, config: Config) -> str:

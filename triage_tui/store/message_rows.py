@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from triage_tui.domain import AuditEvent, MessageState, Suggestion
+from triage_tui.domain import AuditEvent, MailKind, MessageState, Suggestion
 from triage_tui.store.audit import audit_values
 from triage_tui.store.db import is_sqlite
 from triage_tui.store.models import ThreadRow, TicketRow
@@ -24,9 +25,20 @@ MAX_CHAR = 255
 ACTOR = "ingest"
 
 
+_RFC_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
+
+
 def cut(value: str | None, limit: int = MAX_CHAR) -> str:
     """Db-safe text that fits a CharField on every engine."""
     return db_safe(value)[:limit]
+
+
+def rfc_message_id(value: str | None) -> str | None:
+    """The Message-ID a copy is recognised by, or None (no id, or one too odd to trust: never merged)."""
+    text = db_safe(value or "").strip()
+    if len(text) > MAX_CHAR or not _RFC_ID.fullmatch(text):
+        return None
+    return text
 
 
 @dataclass
@@ -43,20 +55,35 @@ class RowPlan:
     rule_ids: list[str]
     workspace_id: str
     policy_id: str
+    kind: str
+    rfc_message_id: str | None
+    conversation_key: str
+    conversation_id: int | None = None
+    bounce_of: str = ""
 
     @classmethod
     def of(cls, scope: InboxScope, item: "PreparedMessage", tickets: dict[str, str]) -> "RowPlan":
         thread_id = cut(item.message.thread_id)
-        ticket_id = tickets.get(thread_id, "") if thread_id else ""
+        kind = item.signals.kind.value
+        # Only a customer's mail joins the thread's ticket; automated mail stays off it.
+        ticket_id = tickets.get(thread_id, "") if thread_id and kind == MailKind.CUSTOMER.value else ""
         suggestion = None if item.signals.automated else item.suggestion
         evaluation = item.evaluation
+        message_id = cut(item.message.message_id)
         return cls(
-            item=item, message_id=cut(item.message.message_id), thread_id=thread_id, ticket_id=ticket_id,
+            item=item, message_id=message_id, thread_id=thread_id, ticket_id=ticket_id,
             suggestion=suggestion, state=_state(item, suggestion, ticket_id), flags=item.flags,
             rule_ids=list(evaluation.rule_ids) if evaluation else [],
             workspace_id=cut(scope.workspace_id or (evaluation.workspace_id if evaluation else "")),
             policy_id=cut(scope.policy_id or (evaluation.policy_id if evaluation else "")),
+            kind=kind, rfc_message_id=rfc_message_id(item.message.internet_message_id),
+            conversation_key=thread_id or message_id,
         )
+
+    @property
+    def received(self) -> float:
+        """When the message arrived, in epoch seconds."""
+        return to_epoch(self.item.message.received_at)
 
     def row(self, scope: InboxScope, now: float) -> dict:
         msg, s = self.item.message, self.suggestion
@@ -76,7 +103,8 @@ class RowPlan:
             classification_version=cut(s.classification_version) if s else "",
             webhook_trigger=cut(self.item.trigger), webhook_received_at=self.item.webhook_received_at,
             event_id=cut(self.item.event_id), attempts=0, last_error="", snooze_until=None,
-            created_at=now, updated_at=now,
+            created_at=now, updated_at=now, kind=self.kind, rfc_message_id=self.rfc_message_id,
+            conversation_id=self.conversation_id, bounce_of=cut(self.bounce_of),
         )
 
     def body(self, row_id: int) -> dict:

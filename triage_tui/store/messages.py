@@ -9,13 +9,17 @@ from datetime import datetime, timezone
 from triage_tui.domain import (
     AuditEvent,
     InboundMessage,
+    MailKind,
     MailSignals,
     MessageState,
     RuleEvaluation,
     Suggestion,
     ThreadInfo,
 )
+from triage_tui.store import conversations
+from triage_tui.store.arrivals import apply_arrivals
 from triage_tui.store.audit import record_audit
+from triage_tui.store.bounces import link_bounces
 from triage_tui.store.db import write_transaction
 from triage_tui.store.models import (
     AuditRow,
@@ -91,6 +95,7 @@ class BatchResult:
     linked: list[str] = field(default_factory=list)
     flagged: list[str] = field(default_factory=list)
     suggested: list[str] = field(default_factory=list)
+    ticket_changes: list = field(default_factory=list)  # TicketChange of each ticket a customer moved
 
 
 def existing_message_ids(grant_id: str, message_ids: list[str]) -> set[str]:
@@ -134,13 +139,22 @@ def _store_chunk(scope: InboxScope, batch: list[PreparedMessage], now: float, re
     thread_ids = sorted({cut(i.message.thread_id) for i in batch if i.message.thread_id})
     tickets = tickets_of_threads(scope.grant_id, thread_ids)
     plans: dict[str, RowPlan] = {}
+    first_with: dict[str, str] = {}  # Message-ID -> the message id of its first copy in this batch
     duplicates: list[RowPlan] = []
     for item in batch:
         plan = RowPlan.of(scope, item, tickets)
-        if plan.message_id in plans:
+        if plan.message_id in plans or (plan.rfc_message_id and plan.rfc_message_id in first_with):
             duplicates.append(plan)
         else:
             plans[plan.message_id] = plan
+            if plan.rfc_message_id:
+                first_with[plan.rfc_message_id] = plan.message_id
+    link_bounces(scope.grant_id, scope.agent_account_email, list(plans.values()))
+    rows = conversations.ensure(scope.tenant_id, scope.environment, scope.grant_id,
+                                [p.conversation_key for p in plans.values()], now)
+    for plan in plans.values():
+        plan.conversation_id = rows[plan.conversation_key].id
+    # A copy whose API id or Message-ID is already stored is ignored by the unique indexes.
     inserted = (
         MessageRow.insert_many([p.row(scope, now) for p in plans.values()])
         .on_conflict_ignore()
@@ -151,7 +165,9 @@ def _store_chunk(scope: InboxScope, batch: list[PreparedMessage], now: float, re
     id_of = {message_id: row_id for row_id, message_id in inserted}
     duplicates.extend(p for mid, p in plans.items() if mid not in id_of)
     fresh = [p for mid, p in plans.items() if mid in id_of]
-    audits = [p.audit(scope, "ingest.duplicate", now, {"count": 1, "trigger": p.item.trigger}) for p in duplicates]
+    originals = _originals(scope.grant_id, duplicates, first_with)
+    audits = [p.audit(scope, "ingest.duplicate", now, {"count": 1, "trigger": p.item.trigger,
+                                                        **originals.get(id(p), {})}) for p in duplicates]
     result.duplicates.extend(p.item.message.message_id for p in duplicates)
     if fresh:
         MessageBody.insert_many([p.body(id_of[p.message_id]) for p in fresh]).execute()
@@ -159,6 +175,7 @@ def _store_chunk(scope: InboxScope, batch: list[PreparedMessage], now: float, re
         if suggestions:
             SuggestionRow.insert_many(suggestions).on_conflict_ignore().execute()
         upsert_threads(scope.grant_id, [p for p in fresh if p.thread_id], now)
+    result.ticket_changes.extend(apply_arrivals(fresh, id_of, rows, now))
     for plan in fresh:
         msg_id = plan.item.message.message_id
         result.stored.append(msg_id)
@@ -169,11 +186,35 @@ def _store_chunk(scope: InboxScope, batch: list[PreparedMessage], now: float, re
         if plan.item.signals.automated:
             result.flagged.append(msg_id)
         audits.append(plan.audit(scope, "ingest.stored", now, {
-            "state": plan.state, "flags": plan.flags, "reasons": plan.item.signals.reasons[:10],
+            "state": plan.state, "kind": plan.kind, "flags": plan.flags,
+            "reasons": plan.item.signals.reasons[:10],
             "category": plan.suggestion.category if plan.suggestion else "",
+            **({"bounce_of": plan.bounce_of} if plan.bounce_of else {}),
         }))
     if audits:
         AuditRow.insert_many(audits).execute()
+
+
+def _originals(grant_id: str, duplicates: list[RowPlan], first_with: dict[str, str]) -> dict[int, dict]:
+    """For each absorbed copy: whether its API id or its Message-ID was known, and the stored original."""
+    if not duplicates:
+        return {}
+    known = existing_message_ids(grant_id, [p.message_id for p in duplicates])
+    wanted = [p.rfc_message_id for p in duplicates if p.rfc_message_id and p.message_id not in known]
+    stored: dict[str, str] = {}
+    if wanted:
+        query = MessageRow.select(MessageRow.rfc_message_id, MessageRow.message_id).where(
+            (MessageRow.grant_id == grant_id) & MessageRow.rfc_message_id.in_(wanted))
+        stored = dict(query.tuples())
+    found: dict[int, dict] = {}
+    for plan in duplicates:
+        if plan.message_id in known or not plan.rfc_message_id:
+            continue
+        original = stored.get(plan.rfc_message_id) or first_with.get(plan.rfc_message_id, "")
+        if original and original != plan.message_id:
+            found[id(plan)] = {"by": "rfc_message_id", "rfc_message_id": plan.rfc_message_id,
+                               "duplicate_of": original}
+    return found
 
 
 def quarantine_message(scope: InboxScope, message_id: str, reason: str, *, attempts: int,
@@ -182,6 +223,8 @@ def quarantine_message(scope: InboxScope, message_id: str, reason: str, *, attem
     """Keep a message that failed `attempts` times visible in state quarantined; False if stored."""
     now = time.time() if now is None else now
     with write_transaction():
+        key = conversations.conversation_key(cut(thread_id), cut(message_id))
+        conversation = conversations.ensure(scope.tenant_id, scope.environment, scope.grant_id, [key], now)[key]
         row_id = _returned_id(
             MessageRow.insert(
                 tenant_id=scope.tenant_id, environment=scope.environment,
@@ -194,11 +237,18 @@ def quarantine_message(scope: InboxScope, message_id: str, reason: str, *, attem
                 urgency=QUARANTINE_URGENCY, urgency_rank=urgency_rank(QUARANTINE_URGENCY),
                 flags=dumps(["quarantined"]), webhook_trigger=cut(trigger),
                 event_id=cut(event_id), attempts=attempts, last_error=db_safe(reason)[:2000],
-                created_at=now, updated_at=now,
+                created_at=now, updated_at=now, kind=MailKind.QUARANTINED.value,
+                conversation_id=conversation.id,
             ).on_conflict_ignore().returning(MessageRow.id).execute()
         )
         if row_id is not None:
             MessageBody.insert(message=row_id, truncated=False).execute()
+            if conversation.message_count == 0:
+                conversations.initial_states([conversation.id], now)
+            else:
+                conversations.derive([conversation.id], now)
+        else:
+            conversations.remove_empty([conversation.id])
         record_audit(AuditEvent(
             action="ingest.quarantined" if row_id is not None else "ingest.duplicate",
             actor=ACTOR, at=_dt(now), tenant_id=scope.tenant_id, environment=scope.environment,

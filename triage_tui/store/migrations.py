@@ -31,12 +31,63 @@ def _initial(db: Database) -> None:
     raise RuntimeError("version 1 is the initial schema; every store starts there or later")
 
 
+def _conversations(db: Database) -> None:
+    """Version 2: conversations, ticket lifecycle, mail kinds, Message-ID dedupe and bounce links."""
+    import time
+
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    from triage_tui.store import conversations
+    from triage_tui.store.changes import install_triggers
+    from triage_tui.store.models import ConversationRow
+
+    migrator = SchemaMigrator.from_database(db)
+
+    def run(sql: str) -> None:
+        db.execute_sql(sql if db.param == "?" else sql.replace("%", "%%"))
+
+    # Plain ADD COLUMN on both engines: a SQLite table rebuild would drop `messages` and, with foreign
+    # keys on, cascade-delete every body, suggestion and lease that points at it.
+    double = "REAL" if db.param == "?" else "DOUBLE PRECISION"
+    for table, column, ddl in (("messages", "kind", "VARCHAR(255) NOT NULL DEFAULT 'customer'"),
+                               ("messages", "rfc_message_id", "VARCHAR(255)"),
+                               ("messages", "conversation_id", "INTEGER"),
+                               ("messages", "bounce_of", "VARCHAR(255) NOT NULL DEFAULT ''"),
+                               ("tickets", "updated_at", double)):
+        run(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
+    # The one kind of each stored message, by the documented precedence of its v1 flags.
+    run("""UPDATE "messages" SET "kind" = CASE
+        WHEN "flags" LIKE '%"own_outbound"%' THEN 'own_outbound'
+        WHEN "flags" LIKE '%"bounce"%' THEN 'bounce'
+        WHEN "flags" LIKE '%"auto_reply"%' THEN 'auto_reply'
+        WHEN "flags" LIKE '%"loop_suspected"%' THEN 'loop_suspected'
+        WHEN "flags" LIKE '%"mailing_list"%' THEN 'mailing_list'
+        WHEN "flags" LIKE '%"quarantined"%' OR "state" = 'quarantined' THEN 'quarantined'
+        ELSE 'customer' END""")
+    # The first stored copy of each Message-ID keeps it (a later copy would now be absorbed).
+    run("""UPDATE "messages" SET "rfc_message_id" = (SELECT b."internet_message_id"
+        FROM "message_bodies" b WHERE b."message_id" = "messages"."id")
+        WHERE "id" IN (SELECT ranked.mid FROM (SELECT m."id" AS mid, ROW_NUMBER() OVER (
+            PARTITION BY m."grant_id", b."internet_message_id" ORDER BY m."id") AS n
+            FROM "messages" m JOIN "message_bodies" b ON b."message_id" = m."id"
+            WHERE b."internet_message_id" LIKE '<%@%>' AND LENGTH(b."internet_message_id") <= 255) ranked
+            WHERE ranked.n = 1)""")
+    run('UPDATE "tickets" SET "updated_at" = "created_at"')
+    migrate(
+        migrator.add_index("messages", ("grant_id", "rfc_message_id"), True),
+        migrator.add_index("messages", ("conversation_id", "kind", "received_at"), False),
+    )
+    db.create_tables([ConversationRow])
+    conversations.rebuild(time.time())
+    install_triggers(db, ("conversations",))
+
+
 def _tracker_tables(db: Database) -> None:
     from triage_tui.store.changes import install_triggers
     from triage_tui.store.models import TrackerLinkRow, TrackerWriteRow
 
     db.create_tables([TrackerWriteRow, TrackerLinkRow], safe=True)
-    install_triggers(db)
+    install_triggers(db, ("tracker_writes", "tracker_links"))
 
 
 def _newest_per_grant_index(db: Database) -> None:
@@ -47,6 +98,7 @@ def _newest_per_grant_index(db: Database) -> None:
 
 MIGRATIONS: list[Migration] = [
     Migration("initial schema", _initial),
+    Migration("conversations and the ticket lifecycle", _conversations),
     Migration("tracker writes and links", _tracker_tables),
     Migration("index messages by grant and received_at (ingest lag)", _newest_per_grant_index),
 ]

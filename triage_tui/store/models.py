@@ -71,6 +71,13 @@ class MessageRow(BaseModel):
     snooze_until = DoubleField(null=True)
     created_at = DoubleField()
     updated_at = DoubleField()
+    # customer, own_outbound, bounce, auto_reply, loop_suspected, mailing_list or quarantined
+    kind = CharField(default="customer")
+    # The RFC 5322 Message-ID (NULL when the mail has none): a second copy is absorbed, never stored.
+    rfc_message_id = CharField(null=True)
+    conversation_id = IntegerField(null=True)
+    # For a bounce: the message id of our reply it reports on.
+    bounce_of = CharField(default="")
 
     class Meta:
         table_name = "messages"
@@ -80,6 +87,52 @@ class MessageRow(BaseModel):
             (("urgency_rank", "received_at", "id"), False),
             (("state", "urgency_rank", "received_at", "id"), False),
             (("grant_id", "received_at"), False),  # the newest message per inbox (ingest lag metric)
+            (("grant_id", "rfc_message_id"), True),
+            (("conversation_id", "kind", "received_at"), False),
+        )
+
+
+class ConversationRow(BaseModel):
+    """The hot row of one conversation (grant + thread): what the queue sorts, filters and shows.
+
+    Kept in the same transaction as every ingest, decision and ticket transition that changes it.
+    """
+
+    id = AutoField()
+    tenant_id = CharField()
+    environment = CharField()
+    grant_id = CharField()
+    thread_id = CharField()  # the API thread id, or the message id of mail without one
+    state = CharField(default="new")
+    ticket_id = CharField(default="")
+    ticket_status = CharField(default="")
+    message_key = IntegerField(null=True)  # the latest customer message (else the latest message)
+    message_id = CharField(default="")
+    subject = TextField(default="")
+    sender_email = CharField(default="")
+    sender_name = CharField(default="")
+    category = CharField(default="")
+    urgency = CharField(default="normal")
+    urgency_rank = IntegerField(default=2)
+    confidence = DoubleField(default=0.0)
+    flags = TextField(default="[]")
+    message_count = IntegerField(default=0)
+    customer_count = IntegerField(default=0)
+    latest_at = DoubleField(default=0.0)
+    last_customer_at = DoubleField(null=True)
+    answered_at = DoubleField(null=True)  # customer mail up to here is answered or decided
+    sla_started_at = DoubleField(null=True)  # the oldest customer message waiting on us
+    sort_at = DoubleField(default=0.0)
+    snooze_until = DoubleField(null=True)
+    created_at = DoubleField()
+    updated_at = DoubleField()
+
+    class Meta:
+        table_name = "conversations"
+        indexes = (
+            (("grant_id", "thread_id"), True),
+            (("state", "urgency_rank", "sort_at", "id"), False),
+            (("ticket_status", "urgency_rank", "sort_at", "id"), False),
         )
 
 
@@ -153,6 +206,7 @@ class TicketRow(BaseModel):
     created_at = DoubleField()
     created_by = CharField()
     decision_id = CharField(default="")
+    updated_at = DoubleField(null=True)
 
     class Meta:
         table_name = "tickets"
@@ -377,6 +431,7 @@ ALL_TABLES = [
     Meta,
     MessageRow,
     MessageBody,
+    ConversationRow,
     ThreadRow,
     SuggestionRow,
     TicketRow,

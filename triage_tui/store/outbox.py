@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from triage_tui.domain import Address, Header, InboundMessage, OutboxEntry, OutboxState
-from triage_tui.store.models import MessageBody, MessageRow, OutboxRow, ThreadRow
+from triage_tui.store.models import ConversationRow, MessageBody, MessageRow, OutboxRow, ThreadRow
 from triage_tui.store.text import from_epoch, loads
 
 # States the dispatcher will still pick up (after the stop switch is off and any wait is over).
@@ -114,7 +114,7 @@ def failure_summary() -> tuple[int, str]:
 
 
 def load_original(grant_id: str, message_id: str) -> tuple[InboundMessage, str] | None:
-    """The stored inbound message a reply answers, and the ticket id its thread has (or "")."""
+    """The stored inbound message a reply answers, and the ticket id its conversation has (or "")."""
     row = MessageRow.get_or_none((MessageRow.grant_id == grant_id) & (MessageRow.message_id == message_id))
     if row is None:
         return None
@@ -141,6 +141,9 @@ def load_original(grant_id: str, message_id: str) -> tuple[InboundMessage, str] 
         internet_message_id=body.internet_message_id if body else "",
     )
     ticket_id = row.ticket_id
+    if not ticket_id and row.conversation_id is not None:
+        conversation = ConversationRow.get_or_none(ConversationRow.id == row.conversation_id)
+        ticket_id = conversation.ticket_id if conversation else ""
     if not ticket_id and row.thread_id:
         thread = ThreadRow.get_or_none((ThreadRow.grant_id == grant_id) & (ThreadRow.thread_id == row.thread_id))
         ticket_id = thread.ticket_id if thread else ""

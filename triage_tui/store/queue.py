@@ -1,53 +1,101 @@
-"""The console queue: keyset windows, counts, the header figures and a change token.
+"""The console queue: keyset windows over conversations (or messages), counts, header figures.
 
-Every window is a merge of a few indexed range scans on (state, urgency_rank, received_at, id),
-one per state (and urgency) asked for, each bounded by LIMIT: no OFFSET, no COUNT, so the cost of
-a page does not grow with the size of the queue.
+Every window is a merge of a few indexed range scans, one per state (or ticket status) and urgency
+asked for, each bounded by LIMIT: on (state, urgency_rank, sort_at, id) of `conversations`, or
+(state, urgency_rank, received_at, id) of `messages` in the message view. No OFFSET, no COUNT, no
+grouping at read time, so the cost of a page does not grow with the size of the queue.
 """
 
 from __future__ import annotations
 
 import heapq
 import time
-from typing import Iterable
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Callable, Iterable
 
-from peewee import Tuple, fn
+from peewee import SQL, Field, Model, Tuple, fn
 
 from triage_tui.domain import (
+    ConversationState,
     HeaderStats,
     MessageState,
     QueueCursor,
     QueueFilter,
     QueueItem,
 )
+from triage_tui.store.conversations import conversation_item
 from triage_tui.store.leases import lease_holders
-from triage_tui.store.models import AuditRow, MessageRow, OutboxRow, ReviewLease
+from triage_tui.store.models import AuditRow, ConversationRow, MessageRow, OutboxRow, ReviewLease
 from triage_tui.store.query_language import QUERY_HELP, QueryError, parse_query  # noqa: F401 (re-exported)
 from triage_tui.store.text import from_epoch, loads
 
 URGENCY_RANKS: dict[str, int] = {"critical": 0, "high": 1, "normal": 2, "low": 3}
 OPEN_STATES = (MessageState.NEW, MessageState.NEEDS_HUMAN)
+OPEN_CONVERSATION_STATES = (ConversationState.NEW, ConversationState.NEEDS_HUMAN, ConversationState.OPEN)
 WAITING_SEND_STATES = ("pending", "claimed", "retry")
 MAX_LIMIT = 1000
 SPARK_MINUTES = 30
 
-_COLUMNS = (
-    MessageRow.id,
-    MessageRow.urgency_rank,
-    MessageRow.received_at,
-    MessageRow.grant_id,
-    MessageRow.message_id,
-    MessageRow.thread_id,
-    MessageRow.subject,
-    MessageRow.sender_email,
-    MessageRow.sender_name,
-    MessageRow.state,
-    MessageRow.category,
-    MessageRow.urgency,
-    MessageRow.confidence,
-    MessageRow.flags,
-    MessageRow.ticket_id,
+
+@dataclass(frozen=True)
+class _View:
+    """One way of listing the queue: the table, its keyset columns and how a row becomes an item."""
+
+    model: type[Model]
+    at: Field
+    open_states: tuple[str, ...]
+    columns: tuple[Field, ...]
+    to_item: Callable[[tuple, dict[int, str]], QueueItem]
+    lease_key: Callable[[tuple], int | None]
+    searched: tuple[Field, ...]
+
+
+def _message_item(row: tuple, holders: dict[int, str]) -> QueueItem:
+    (key, rank, received, grant_id, message_id, thread_id, subject, sender_email, sender_name,
+     state, category, urgency, confidence, flags, ticket_id, conversation_id) = row
+    return QueueItem(
+        key=key, grant_id=grant_id, message_id=message_id, thread_id=thread_id, subject=subject,
+        sender=sender_email or sender_name, received_at=from_epoch(received), state=state_of(state),
+        category=category, urgency=urgency, confidence=confidence, flags=[str(f) for f in loads(flags, [])],
+        ticket_id=ticket_id, lease_holder=holders.get(key, ""), sort_rank=rank, sort_received_at=received,
+        message_key=key, conversation_key=conversation_id,
+    )
+
+
+def _conversation_item(row: tuple, holders: dict[int, str]) -> QueueItem:
+    conversation = SimpleNamespace(**dict(zip(_CONVERSATION_FIELDS, row)))
+    return conversation_item(conversation, holders.get(conversation.message_key or 0, ""))
+
+
+MESSAGES = _View(
+    MessageRow, MessageRow.received_at, tuple(s.value for s in OPEN_STATES),
+    (MessageRow.id, MessageRow.urgency_rank, MessageRow.received_at, MessageRow.grant_id, MessageRow.message_id,
+     MessageRow.thread_id, MessageRow.subject, MessageRow.sender_email, MessageRow.sender_name, MessageRow.state,
+     MessageRow.category, MessageRow.urgency, MessageRow.confidence, MessageRow.flags, MessageRow.ticket_id,
+     MessageRow.conversation_id),
+    _message_item, lambda row: row[0],
+    (MessageRow.subject, MessageRow.sender_email, MessageRow.sender_name),
 )
+CONVERSATIONS = _View(
+    ConversationRow, ConversationRow.sort_at, tuple(s.value for s in OPEN_CONVERSATION_STATES),
+    (ConversationRow.id, ConversationRow.urgency_rank, ConversationRow.sort_at, ConversationRow.grant_id,
+     ConversationRow.message_id, ConversationRow.thread_id, ConversationRow.subject, ConversationRow.sender_email,
+     ConversationRow.sender_name, ConversationRow.state, ConversationRow.category, ConversationRow.urgency,
+     ConversationRow.confidence, ConversationRow.flags, ConversationRow.ticket_id, ConversationRow.message_key,
+     ConversationRow.message_count, ConversationRow.ticket_status, ConversationRow.sla_started_at,
+     ConversationRow.last_customer_at, ConversationRow.latest_at),
+    _conversation_item, lambda row: row[15],
+    (ConversationRow.subject, ConversationRow.sender_email, ConversationRow.sender_name),
+)
+
+
+_CONVERSATION_FIELDS = tuple(column.name for column in CONVERSATIONS.columns)
+
+
+def view_of(filter: QueueFilter) -> _View:
+    """Conversations, or messages when the filter asks for the message view."""
+    return MESSAGES if filter.messages else CONVERSATIONS
 
 
 def urgency_rank(urgency: str) -> int:
@@ -79,30 +127,41 @@ def queue_window(
     if limit == 0:
         return []
     now = time.time() if now is None else now
+    view = view_of(filter)
+    model = view.model
     backward = before is not None
     cursor = before if backward else after
-    parts = [list(query.limit(limit).tuples()) for query in _scans(filter, now, cursor, backward)]
-    rows = list(_take(heapq.merge(*parts, key=_sort_key, reverse=backward), limit))
+    # Merge the scans on their keyset columns alone (read from the index), then read the rows shown.
+    parts = [list(query.select(model.id, model.urgency_rank, view.at).limit(limit).tuples())
+             for query in _scans(filter, now, cursor, backward)]
+    positions = list(_take(heapq.merge(*parts, key=_sort_key, reverse=backward), limit))
     if backward:
-        rows.reverse()
-    holders = lease_holders([row[0] for row in rows], now=now)
-    return [_to_item(row, holders.get(row[0], "")) for row in rows]
+        positions.reverse()
+    # The keys are integers read a moment ago: one literal list, not hundreds of bound parameters.
+    keys = SQL("(" + ", ".join(str(int(p[0])) for p in positions) + ")")
+    full = {row[0]: row for row in model.select(*view.columns).where(model.id.in_(keys)).tuples()} \
+        if positions else {}
+    # Each row keeps the position it was merged at, so a cursor made from it never skips or repeats.
+    rows = [(key, rank, at, *full[key][3:]) for key, rank, at in positions if key in full]
+    holders = lease_holders([k for k in (view.lease_key(row) for row in rows) if k], now=now)
+    return [view.to_item(row, holders) for row in rows]
 
 
 def queue_count(filter: QueueFilter, *, cap: int = 10_000, now: float | None = None) -> int:
-    """How many messages match, exact up to `cap` (show "cap+" when it returns cap)."""
+    """How many rows match, exact up to `cap` (show "cap+" when it returns cap)."""
     now = time.time() if now is None else now
+    view = view_of(filter)
     total = 0
     for query in _scans(filter, now, None, False):
         if total >= cap:
             break
-        capped = query.select(MessageRow.id).order_by().limit(cap - total)
+        capped = query.select(view.model._meta.primary_key).order_by().limit(cap - total)
         total += capped.count()
     return min(total, cap)
 
 
 def header_stats(*, now: float | None = None, cap: int = 10_000) -> HeaderStats:
-    """Queue depth, oldest unhandled message, sends waiting, inbound per minute, quarantined."""
+    """Conversations waiting on us, the oldest of them, sends waiting, inbound per minute, quarantined."""
     now = time.time() if now is None else now
     depth = queue_count(QueueFilter(), cap=cap, now=now)
     from triage_tui.store.outbox import failure_summary
@@ -116,7 +175,7 @@ def header_stats(*, now: float | None = None, cap: int = 10_000) -> HeaderStats:
         oldest_unhandled_at=from_epoch(_oldest_open(now)),
         sends_waiting=_sends_waiting(),
         inbound_per_minute=inbound_per_minute(now=now),
-        quarantined=queue_count(QueueFilter(states=[MessageState.QUARANTINED]), cap=cap, now=now),
+        quarantined=queue_count(QueueFilter(states=[MessageState.QUARANTINED], messages=True), cap=cap, now=now),
     )
 
 
@@ -142,73 +201,76 @@ def queue_version(*, now: float | None = None) -> tuple:
     lease_count, lease_newest = ReviewLease.select(
         fn.COUNT(ReviewLease.id), fn.MAX(ReviewLease.expires_at)
     ).tuples().get()
-    woken = (
-        MessageRow.select(MessageRow.id)
-        .where(MessageRow.state == MessageState.SNOOZED.value, MessageRow.snooze_until <= now)
-        .count()
+    woken = sum(
+        model.select(model.id).where(model.state == MessageState.SNOOZED.value, model.snooze_until <= now).count()
+        for model in (MessageRow, ConversationRow)
     )
     outbox_changed = OutboxRow.select(fn.MAX(OutboxRow.updated_at)).scalar() or 0.0
     return (newest_message, newest_audit, lease_count, lease_newest or 0.0, woken, outbox_changed)
 
 
 def _scans(filter: QueueFilter, now: float, cursor: QueueCursor | None, backward: bool):
-    """One ordered, bounded, index-range query per (state, urgency) the filter asks for."""
+    """One ordered, bounded, index-range query per (state or status, urgency) the filter asks for."""
+    view = view_of(filter)
+    model = view.model
     ranks: list[tuple[int, str] | None] = [None]
     if filter.urgencies:
         ranks = sorted({(urgency_rank(u), u) for u in filter.urgencies})
-    residual = _residual(filter)
-    for state, extra in _state_clauses(filter, now):
+    residual = _residual(filter, view)
+    for lead in _leads(filter, view, now):
         for rank in ranks:
-            conditions = [MessageRow.state == state.value, *residual]
-            if extra is not None:
-                conditions.append(extra)
-            order = (MessageRow.urgency_rank, MessageRow.received_at, MessageRow.id)
+            conditions = [*lead, *residual]
+            order = (model.urgency_rank, view.at, model.id)
             if rank is not None:
-                conditions += [MessageRow.urgency_rank == rank[0], MessageRow.urgency == rank[1]]
+                conditions += [model.urgency_rank == rank[0], model.urgency == rank[1]]
                 order = order[1:]
             if cursor is not None:
-                bound = _keyset_bound(cursor, rank[0] if rank else None, backward)
+                bound = _keyset_bound(view, cursor, rank[0] if rank else None, backward)
                 if bound is False:
                     continue
                 if bound is not None:
                     conditions.append(bound)
             if backward:
                 order = tuple(column.desc() for column in order)
-            yield MessageRow.select(*_COLUMNS).where(*conditions).order_by(*order)
+            yield model.select(*view.columns).where(*conditions).order_by(*order)
 
 
-def _keyset_bound(cursor: QueueCursor, rank: int | None, backward: bool):
+def _leads(filter: QueueFilter, view: _View, now: float) -> list[list]:
+    """The equality on the index's first column (state, or ticket status) of each scan, plus its extras."""
+    model = view.model
+    if filter.statuses:
+        extra = [model.state.in_(list(filter.states))] if filter.states else []
+        return [[model.ticket_status == status, *extra] for status in filter.statuses]
+    if filter.states:
+        return [[model.state == str(state)] for state in filter.states]
+    woken = model.snooze_until <= now
+    return [[model.state == state] for state in view.open_states] + [
+        [model.state == MessageState.SNOOZED.value, woken]]
+
+
+def _keyset_bound(view: _View, cursor: QueueCursor, rank: int | None, backward: bool):
     """The range condition past the cursor; None when every row qualifies, False when none does."""
+    model = view.model
     if rank is None:
-        position = Tuple(MessageRow.urgency_rank, MessageRow.received_at, MessageRow.id)
+        position = Tuple(model.urgency_rank, view.at, model.id)
         mark = Tuple(cursor.urgency_rank, cursor.received_at, cursor.key)
         return position < mark if backward else position > mark
     if rank != cursor.urgency_rank:
         return None if (rank < cursor.urgency_rank) == backward else False
-    position = Tuple(MessageRow.received_at, MessageRow.id)
+    position = Tuple(view.at, model.id)
     mark = Tuple(cursor.received_at, cursor.key)
     return position < mark if backward else position > mark
 
 
-def _state_clauses(filter: QueueFilter, now: float):
-    if filter.states:
-        return [(state, None) for state in filter.states]
-    woken = MessageRow.snooze_until <= now
-    return [(state, None) for state in OPEN_STATES] + [(MessageState.SNOOZED, woken)]
-
-
-def _residual(filter: QueueFilter) -> list:
+def _residual(filter: QueueFilter, view: _View) -> list:
+    model = view.model
     conditions = []
     if filter.categories:
-        conditions.append(MessageRow.category.in_(filter.categories))
+        conditions.append(model.category.in_(filter.categories))
     if filter.senders:
-        conditions.append(_any(MessageRow.sender_email.contains(s) for s in filter.senders))
+        conditions.append(_any(model.sender_email.contains(s) for s in filter.senders))
     for word in filter.words:
-        conditions.append(
-            MessageRow.subject.contains(word)
-            | MessageRow.sender_email.contains(word)
-            | MessageRow.sender_name.contains(word)
-        )
+        conditions.append(_any(column.contains(word) for column in view.searched))
     return conditions
 
 
@@ -230,31 +292,8 @@ def _take(rows: Iterable, limit: int):
         yield row
 
 
-def _to_item(row: tuple, lease_holder: str) -> QueueItem:
-    (key, rank, received, grant_id, message_id, thread_id, subject, sender_email, sender_name,
-     state, category, urgency, confidence, flags, ticket_id) = row
-    return QueueItem(
-        key=key,
-        grant_id=grant_id,
-        message_id=message_id,
-        thread_id=thread_id,
-        subject=subject,
-        sender=sender_email or sender_name,
-        received_at=from_epoch(received),
-        state=state_of(state),
-        category=category,
-        urgency=urgency,
-        confidence=confidence,
-        flags=[str(flag) for flag in loads(flags, [])],
-        ticket_id=ticket_id,
-        lease_holder=lease_holder,
-        sort_rank=rank,
-        sort_received_at=received,
-    )
-
-
 def state_of(value: str) -> MessageState:
-    """A stored state as the enum; an unknown value reads as needing a human."""
+    """A stored message state as the enum; an unknown value reads as needing a human."""
     try:
         return MessageState(value)
     except ValueError:
@@ -262,19 +301,20 @@ def state_of(value: str) -> MessageState:
 
 
 def _oldest_open(now: float) -> float | None:
+    """When the longest-waiting conversation in the open queue started waiting."""
     oldest: list[float] = []
-    for state in OPEN_STATES:
+    for state in OPEN_CONVERSATION_STATES:
         for rank in URGENCY_RANKS.values():
             value = (
-                MessageRow.select(fn.MIN(MessageRow.received_at))
-                .where(MessageRow.state == state.value, MessageRow.urgency_rank == rank)
+                ConversationRow.select(fn.MIN(ConversationRow.sort_at))
+                .where(ConversationRow.state == state.value, ConversationRow.urgency_rank == rank)
                 .scalar()
             )
             if value is not None:
                 oldest.append(value)
     woken = (
-        MessageRow.select(fn.MIN(MessageRow.received_at))
-        .where(MessageRow.state == MessageState.SNOOZED.value, MessageRow.snooze_until <= now)
+        ConversationRow.select(fn.MIN(ConversationRow.sort_at))
+        .where(ConversationRow.state == ConversationState.SNOOZED.value, ConversationRow.snooze_until <= now)
         .scalar()
     )
     if woken is not None:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from triage_tui.domain import MessageState, StopSwitch
 from triage_tui.store.control import read_stop_switch
-from triage_tui.store.models import MessageRow, OutboxRow, SuggestionRow, ThreadRow, TicketRow
+from triage_tui.store.models import ConversationRow, MessageRow, OutboxRow, SuggestionRow, ThreadRow, TicketRow
 from triage_tui.store.text import from_epoch
 from triage_tui.store.watermarks import all_watermarks
 from triage_tui.store.webhook_events import event_counts
@@ -37,6 +37,8 @@ class StoreStatus(BaseModel):
     threads: int
     pending_suggestions: int
     tickets: int
+    tickets_by_status: dict[str, int] = {}
+    conversations_by_state: dict[str, int] = {}
     quarantined: int
     messages_by_state: dict[str, int]
     outbox_by_state: dict[str, int]
@@ -59,6 +61,8 @@ def store_status() -> StoreStatus:
         threads=ThreadRow.select().count(),
         pending_suggestions=pending,
         tickets=TicketRow.select().count(),
+        tickets_by_status=_grouped(TicketRow, TicketRow.status),
+        conversations_by_state=_grouped(ConversationRow, ConversationRow.state),
         quarantined=by_state.get(MessageState.QUARANTINED.value, 0),
         messages_by_state=by_state,
         outbox_by_state=_grouped(OutboxRow, OutboxRow.state),

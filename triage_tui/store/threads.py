@@ -14,7 +14,8 @@ from triage_tui.domain import (
     QueueItem,
     Suggestion,
 )
-from triage_tui.store.models import MessageBody, MessageRow, SuggestionRow
+from triage_tui.store.conversations import conversation_item
+from triage_tui.store.models import ConversationRow, MessageBody, MessageRow, SuggestionRow
 from triage_tui.store.leases import lease_holders
 from triage_tui.store.queue import state_of
 from triage_tui.store.text import from_epoch, loads
@@ -30,25 +31,38 @@ _FLAG_SIGNALS = {
     "reply_to_differs": "reply_to_differs",
 }
 THREAD_LIMIT = 200
+KIND_NOTES = {
+    "own_outbound": "our own mail",
+    "auto_reply": "auto-reply: it never moves or reopens the ticket",
+    "bounce": "bounce: a delivery failure report",
+    "mailing_list": "list mail: it never moves or reopens the ticket",
+    "loop_suspected": "mail loop suspected: it never moves or reopens the ticket",
+    "quarantined": "quarantined: it could not be read",
+}
 
 
 def message_detail(key: int, *, now: float | None = None) -> MessageDetail | None:
-    """The message behind a queue key with its thread (oldest first), or None when it is gone."""
+    """The message behind a key with its whole conversation (oldest first), or None when it is gone."""
     row = MessageRow.get_or_none(MessageRow.id == key)
     if row is None:
         return None
     bodies = _bodies([row.id])
     message = to_inbound(row, bodies.get(row.id))
-    thread = thread_messages(row.grant_id, row.thread_id, fallback=(row, bodies.get(row.id)))
+    rows = _conversation_rows(row)
+    thread_bodies = _bodies([r.id for r in rows])
     suggestion_row = SuggestionRow.get_or_none(SuggestionRow.message == row.id)
+    conversation = ConversationRow.get_or_none(ConversationRow.id == row.conversation_id) \
+        if row.conversation_id is not None else None
     holders = lease_holders([row.id], now=now)
     return MessageDetail(
         item=_item_of(row, holders.get(row.id, "")),
         message=message,
         signals=signals_of(row, bodies.get(row.id)),
         suggestion=_suggestion(suggestion_row),
-        thread=thread,
+        thread=[to_inbound(r, thread_bodies.get(r.id)) for r in rows],
         last_error=row.last_error or "",
+        conversation=conversation_item(conversation, holders.get(row.id, "")) if conversation else None,
+        notes=_notes(rows),
     )
 
 
@@ -56,15 +70,51 @@ def thread_messages(grant_id: str, thread_id: str, *, fallback=None) -> list[Inb
     """Every stored message of a thread with its body, oldest first (the newest THREAD_LIMIT)."""
     if not thread_id:
         return [to_inbound(*fallback)] if fallback else []
-    rows = list(
-        MessageRow.select()
-        .where(MessageRow.grant_id == grant_id, MessageRow.thread_id == thread_id)
-        .order_by(MessageRow.received_at.desc(), MessageRow.id.desc())
-        .limit(THREAD_LIMIT)
-    )
-    rows.reverse()
+    rows = _newest(MessageRow.grant_id == grant_id, MessageRow.thread_id == thread_id)
     bodies = _bodies([r.id for r in rows])
     return [to_inbound(r, bodies.get(r.id)) for r in rows]
+
+
+def _newest(*where) -> list[MessageRow]:
+    rows = list(MessageRow.select().where(*where)
+                .order_by(MessageRow.received_at.desc(), MessageRow.id.desc()).limit(THREAD_LIMIT))
+    rows.reverse()
+    return rows
+
+
+def _conversation_rows(row: MessageRow) -> list[MessageRow]:
+    """The conversation's messages oldest first, each bounce placed right under the reply it reports on."""
+    if row.conversation_id is not None:
+        rows = _newest(MessageRow.conversation_id == row.conversation_id)
+    elif row.thread_id:
+        rows = _newest(MessageRow.grant_id == row.grant_id, MessageRow.thread_id == row.thread_id)
+    else:
+        rows = [row]
+    present = {r.message_id for r in rows}
+    attached: dict[str, list[MessageRow]] = {}
+    for r in rows:
+        if r.bounce_of and r.bounce_of in present and r.bounce_of != r.message_id:
+            attached.setdefault(r.bounce_of, []).append(r)
+    ordered: list[MessageRow] = []
+    for r in rows:
+        if r.bounce_of in present and r.bounce_of != r.message_id:
+            continue
+        ordered.append(r)
+        ordered.extend(attached.get(r.message_id, []))
+    return ordered
+
+
+def _notes(rows: list[MessageRow]) -> dict[str, str]:
+    notes = {}
+    when = {r.message_id: r.received_at for r in rows}
+    for r in rows:
+        if r.bounce_of:
+            at = when.get(r.bounce_of)
+            sent = f" of {from_epoch(at):%Y-%m-%d %H:%M} UTC" if at is not None else ""
+            notes[r.message_id] = f"↳ bounce of our reply{sent} above: the customer did not get it"
+        elif r.kind in KIND_NOTES:
+            notes[r.message_id] = KIND_NOTES[r.kind]
+    return notes
 
 
 def to_inbound(row: MessageRow, body: MessageBody | None) -> InboundMessage:
@@ -128,6 +178,8 @@ def _item_of(row: MessageRow, lease_holder: str) -> QueueItem:
         lease_holder=lease_holder,
         sort_rank=row.urgency_rank,
         sort_received_at=row.received_at,
+        message_key=row.id,
+        conversation_key=row.conversation_id,
     )
 
 

@@ -161,6 +161,22 @@ def release_poll_lease(lease: PollLease, *, next_poll_in_s: float = 0.0, now: fl
                      polled_by=lease.holder)
 
 
+def poll_wait_s(grant_id: str, *, now: float | None = None, check_every_s: float = 1.0) -> float:
+    """After a claim was refused: seconds before trying again is worth it.
+
+    While another worker holds the lease, check every `check_every_s` (its process may be gone,
+    or the lease end); after another worker's complete poll, wait for its `not_before`.
+    """
+    now = time.time() if now is None else now
+    row = Meta.get_or_none(Meta.key == POLL_LEASE_KEY + grant_id)
+    state = (loads(row.value, {}) or {}) if row is not None else {}
+    expires_at = float(state.get("expires_at") or 0)
+    if state.get("holder") and expires_at > now:
+        return max(0.05, min(check_every_s, expires_at - now))
+    not_before = float(state.get("not_before") or 0)
+    return not_before - now if not_before > now else check_every_s
+
+
 def read_poll_lease(grant_id: str) -> PollLease | None:
     """The current poll lease of a grant (holder "" when free), or None when never claimed."""
     row = Meta.get_or_none(Meta.key == POLL_LEASE_KEY + grant_id)

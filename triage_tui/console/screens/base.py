@@ -68,7 +68,8 @@ class DecidingScreen(TriageScreen):
         if len(items) == 1:
             then()
             return
-        question = f"{what} {len(items)} marked messages?"
+        rows = "conversations" if items[0].conversation else "messages"
+        question = f"{what} {len(items)} marked {rows}?"
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -104,7 +105,8 @@ class DecidingScreen(TriageScreen):
         items = self._targets()
         if not items:
             return
-        what = "this message" if len(items) == 1 else f"{len(items)} marked messages"
+        rows = "conversations" if items[0].conversation else "messages"
+        what = f"this {rows[:-1]}" if len(items) == 1 else f"{len(items)} marked {rows}"
 
         def reasoned(reason: str | None) -> None:
             if reason:
@@ -133,12 +135,38 @@ class DecidingScreen(TriageScreen):
             self._confirm_batch(items, "Dismiss as spam", lambda: self.triage.decide(
                 DecisionKind.DISMISS_SPAM, items))
 
+    def action_solve(self) -> None:
+        """Solve the ticket: it leaves the queue until the customer writes again."""
+        items = self._targets()
+        if items:
+            self._confirm_batch(items, "Solve the tickets of", lambda: self.triage.decide(
+                DecisionKind.SOLVE_TICKET, items))
+
+    def action_reopen(self) -> None:
+        """Reopen a pending or solved ticket."""
+        items = self._targets()
+        if items:
+            self._confirm_batch(items, "Reopen the tickets of", lambda: self.triage.decide(
+                DecisionKind.REOPEN_TICKET, items))
+
     def action_reply(self) -> None:
-        """Draft a reply to the highlighted message."""
+        """Draft a reply to the conversation's latest customer message (it needs a ticket first)."""
         items = self._targets()
         if not items:
             return
         if len(items) > 1:
-            self.notify("Reply works on one message: unmark the others first.", severity="warning")
+            self.notify("Reply works on one conversation: unmark the others first.", severity="warning")
             return
-        self.triage.draft_reply(items[0])
+        item = items[0]
+        if item.ticket_id:
+            self.triage.draft_reply(item)
+            return
+        category = item.category or "?"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.triage.draft_reply(item, approve_first=True)
+
+        self.app.push_screen(ConfirmDialog(
+            f"This conversation has no ticket yet. Approve it as {category}/{item.urgency} and draft a "
+            "reply that carries the ticket's reference?", yes="Approve and reply"), answered)

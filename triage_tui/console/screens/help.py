@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from triage_tui.console.columns import narrowing_help
 from triage_tui.console.format import FLAGS_HELP
 from triage_tui.console.keymap import ALL_BINDINGS, HELP_BINDINGS, effective_key
 from triage_tui.console.screens.base import TriageScreen
@@ -21,7 +22,8 @@ def help_text(keymap: dict[str, str]) -> str:
             key = effective_key(binding, keymap)
             lines.append(f"  {key:<16} {binding.description:<14} {binding.id or '':<22} {binding.tooltip}")
         lines.append("")
-    lines += [FLAGS_HELP,
+    lines += [FLAGS_HELP, narrowing_help(),
+              "WAITING counts from the oldest customer message nobody has answered; # is the messages in it.",
               "Ctrl+P opens the command palette: every action by name (\"ticket: approve\").",
               "Remap any key in the config: [keymap] \"ticket.approve\" = \"ctrl+a\"", "",
               "Filter and search (press / on the queue)", QUERY_HELP]

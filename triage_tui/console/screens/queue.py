@@ -10,6 +10,7 @@ from triage_tui.console.screens.base import DecidingScreen
 from triage_tui.console.widgets.queue_table import QueueTable
 from triage_tui.console.widgets.status_line import StatusLine
 from triage_tui.domain import QueueItem
+from triage_tui.store.query_language import toggle_view
 from triage_tui.store.queue import QueryError, parse_query
 
 
@@ -20,8 +21,8 @@ class QueueScreen(DecidingScreen):
 
     def compose_body(self) -> ComposeResult:
         """Filter, error line, table, status line."""
-        yield Input(placeholder="filter: cat:billing urg:high from:acme.com is:quarantined words  "
-                                "(/ to edit, Enter to apply, ? for help)", id="filter")
+        yield Input(placeholder="filter: cat:billing urg:high status:pending from:acme.com words  "
+                                "(/ to edit, Enter to apply, v messages, ? for help)", id="filter")
         yield Label("", id="filter-error")
         config = self.triage.config
         yield QueueTable(clock=self.triage.clock, sla_minutes=config.console.sla_minutes, id="queue")
@@ -56,12 +57,15 @@ class QueueScreen(DecidingScreen):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Apply the filter, or show what is wrong with it."""
-        if event.input.id != "filter":
-            return
+        if event.input.id == "filter":
+            self.apply_filter(event.value)
+
+    def apply_filter(self, text: str) -> None:
+        """Parse the filter text and show its rows, or say what is wrong with it."""
         config = self.triage.config.classifier
         error = self.query_one("#filter-error", Label)
         try:
-            flt = parse_query(event.value, categories=config.categories, urgencies=config.urgencies)
+            flt = parse_query(text, categories=config.categories, urgencies=config.urgencies)
         except QueryError as exc:
             error.update(f"filter: {exc}")
             error.add_class("-shown")
@@ -77,12 +81,14 @@ class QueueScreen(DecidingScreen):
         if table.loaded:
             self.call_after_refresh(self.triage.start_polling)
         count = f"{table.count:,}{'+' if table.count >= 10_000 else ''}"
-        parts = [f"{count} in this view"]
+        rows = "messages" if table.filter.messages else "conversations"
+        parts = [f"{count} {rows} in this view"]
         if table.marked:
             parts.append(f"{len(table.marked)} marked (decisions apply to all marked)")
         current = table.current
         if current is not None:
-            parts.append(f"{current.grant_id}/{current.message_id}")
+            ticket = f" · {current.ticket_id} {current.ticket_status}" if current.ticket_id else ""
+            parts.append(f"{current.grant_id}/{current.thread_id or current.message_id}{ticket}")
         self.query_one("#queue-status", StatusLine).set_text(" · ".join(parts))
 
     def action_open(self) -> None:
@@ -100,6 +106,14 @@ class QueueScreen(DecidingScreen):
     def action_filter(self) -> None:
         """Edit the filter."""
         self.query_one("#filter", Input).focus()
+
+    def action_toggle_view(self) -> None:
+        """Switch between one row per conversation and one row per message (view:messages)."""
+        if isinstance(self.focused, Input):
+            return
+        box = self.query_one("#filter", Input)
+        box.value = toggle_view(box.value)
+        self.apply_filter(box.value)
 
     def action_clear_marks(self) -> None:
         """Back to the table; a second Escape clears the marks."""

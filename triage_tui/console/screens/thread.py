@@ -17,7 +17,7 @@ from triage_tui.domain import MessageDetail, QueueItem
 
 
 class ThreadScreen(DecidingScreen):
-    """One message in its thread, with its suggestion."""
+    """A conversation (or one message in the message view) with its whole thread and its suggestion."""
 
     BINDINGS = THREAD_BINDINGS + DECISION_BINDINGS
 
@@ -38,7 +38,7 @@ class ThreadScreen(DecidingScreen):
 
     def compose_body(self) -> ComposeResult:
         """Thread on the left, suggestion on the right."""
-        yield Static(self.item.subject or "(no subject)", id="thread-title", markup=False)
+        yield Static(_title(self.item), id="thread-title", markup=False)
         with Horizontal(id="thread-body"):
             yield ThreadView(id="thread")
             yield Static("Loading…", id="suggestion", markup=False)
@@ -55,15 +55,15 @@ class ThreadScreen(DecidingScreen):
         from triage_tui.store.threads import message_detail
 
         holder = self.triage.operator
-        note = ""
-        with data.connection():
-            lease = take_review_lease(self.item.key, holder=holder)
-            if not lease.taken and lease.holder != holder:
-                note = f"{lease.holder} is already reviewing this message"
-            detail = message_detail(self.item.key, now=self.triage.clock().timestamp())
+        # Taken, then read, both on the wall clock every console shares (not the display clock, which
+        # tests fix): the panel shows the lease just taken, on every machine.
+        lease = data.run(take_review_lease, self.item.decision_key, holder=holder)
+        note = (f"{lease.holder} is already reviewing this conversation"
+                if not lease.taken and lease.holder != holder else "")
+        detail = data.run(message_detail, self.item.decision_key)
         self.post_message(self.Loaded(detail, note))
 
-    def on_thread_screen_loaded(self, message: Loaded) -> None:
+    async def on_thread_screen_loaded(self, message: Loaded) -> None:
         """Show the thread and the suggestion."""
         if message.lease_note:
             self.app.push_screen(
@@ -75,8 +75,11 @@ class ThreadScreen(DecidingScreen):
             self.query_one("#suggestion", Static).update("This message is no longer in the store.")
             return
         self.detail = message.detail
-        self.item = message.detail.item
-        self._show_detail()
+        fresh = message.detail.conversation if self.item.conversation else message.detail.item
+        if fresh is not None:
+            self.item = fresh.model_copy(update={"lease_holder": self.item.lease_holder or fresh.lease_holder})
+        self.query_one("#thread-title", Static).update(_title(self.item))
+        await self._show_detail()
 
     def _take_over_answered(self, take_over: bool | None) -> None:
         if take_over:
@@ -87,24 +90,23 @@ class ThreadScreen(DecidingScreen):
         """Take the review lease from its holder, after the person confirmed."""
         from triage_tui.store.leases import take_review_lease
 
-        with data.connection():
-            lease = take_review_lease(self.item.key, holder=self.triage.operator, force=True)
+        lease = data.run(take_review_lease, self.item.decision_key, holder=self.triage.operator, force=True)
         self.app.call_from_thread(self.notify, f"You now hold this message (was {lease.previous_holder}).")
 
-    def _show_detail(self) -> None:
+    async def _show_detail(self) -> None:
         if self.detail is None:
             return
-        self.query_one(ThreadView).show(self.detail, show_headers=self.show_headers,
+        await self.query_one(ThreadView).show(self.detail, show_headers=self.show_headers,
                                          unfold_quotes=self.unfold_quotes)
         self.query_one("#suggestion", Static).update(suggestion_text(self.detail, self.triage.clock()))
 
     def on_unmount(self) -> None:
         """Give the review lease back (it expires by itself if the app is already closing)."""
         if self.app.is_running and not self.app._exit:
-            self.triage.release_lease(self.item.key)
+            self.triage.release_lease(self.item.decision_key)
 
     def target_items(self) -> list[QueueItem]:
-        """The message on screen."""
+        """The conversation (or message) on screen."""
         return [self.item]
 
     def decided(self, keys: list[int]) -> None:
@@ -119,9 +121,19 @@ class ThreadScreen(DecidingScreen):
     def action_toggle_headers(self) -> None:
         """Show or hide the raw headers."""
         self.show_headers = not self.show_headers
-        self._show_detail()
+        self.run_worker(self._show_detail(), group="thread-show", exclusive=True)
 
     def action_toggle_quotes(self) -> None:
         """Unfold or fold quoted text."""
         self.unfold_quotes = not self.unfold_quotes
-        self._show_detail()
+        self.run_worker(self._show_detail(), group="thread-show", exclusive=True)
+
+
+def _title(item: QueueItem) -> str:
+    """Subject, how many messages, and the ticket with its status."""
+    parts = [item.subject or "(no subject)"]
+    if item.conversation:
+        parts.append(f"{item.message_count} message{'s' if item.message_count != 1 else ''}")
+    if item.ticket_id:
+        parts.append(f"{item.ticket_id} {item.ticket_status}".strip())
+    return " · ".join(parts)

@@ -14,7 +14,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from triage_tui.console import data
-from triage_tui.console.format import STATE_LABEL, URGENCY_MARK, clip, flags_text, sla_fraction, sla_text
+from triage_tui.console.columns import Column, cell_text, fit, layout
+from triage_tui.console.format import sla_fraction
 from triage_tui.console.keymap import MOVEMENT_BINDINGS
 from triage_tui.console.messages import QueueCounted, QueueExtended, QueueLoaded
 from triage_tui.domain import QueueFilter, QueueItem
@@ -22,8 +23,6 @@ from triage_tui.domain import QueueFilter, QueueItem
 PAGE = 200
 MAX_ROWS = 6 * PAGE
 DEFAULT_VISIBLE = 60  # before the first layout the height is unknown: read enough for a tall terminal
-COLUMNS = (("", 2), ("URG", 4), ("CATEGORY", 18), ("SENDER", 22), ("SUBJECT", 0), ("AGE/SLA", 10),
-           ("STATE", 11), ("FLAGS", 9), ("REVIEWER", 8))
 
 
 class QueueTable(Widget, can_focus=True):
@@ -71,6 +70,8 @@ class QueueTable(Widget, can_focus=True):
         self._generation = 0
         self._pending: set[bool] = set()
         self._carry = 0  # moves past a window edge, applied when the next page lands
+        self._layout: list[tuple[Column, int]] = []
+        self._layout_key: tuple | None = None
 
     # ----- what the screen asks -------------------------------------------------------------
 
@@ -86,9 +87,12 @@ class QueueTable(Widget, can_focus=True):
         return height - 1 if height > 1 else DEFAULT_VISIBLE
 
     def set_filter(self, flt: QueueFilter) -> None:
-        """Show another filter from its first row."""
+        """Show another filter from its first row (marks go when the view changes: keys differ)."""
+        if flt.messages != self.filter.messages:
+            self.marked.clear()
         self.filter = flt
         self.items, self.selected, self.top = [], 0, 0
+        self._lines.clear()
         self.reload()
 
     def toggle_mark(self) -> None:
@@ -359,35 +363,33 @@ class QueueTable(Widget, can_focus=True):
     def _strip(segments: list[Segment], width: int, style: Style) -> Strip:
         return Strip(segments).crop_extend(0, width, style)
 
-    def _subject_width(self, width: int) -> int:
-        fixed = sum(w for _, w in COLUMNS) + len(COLUMNS) - 1
-        return max(10, width - fixed)
+    def columns(self, width: int) -> list[tuple[Column, int]]:
+        """The columns shown at this width (the subject keeps priority; see console/columns.py)."""
+        key = (width, not self.filter.messages)
+        if self._layout_key != key:
+            self._layout = layout(width, conversations=not self.filter.messages)
+            self._layout_key = key
+        return self._layout
 
     def _header_segments(self, width: int) -> list[Segment]:
         style = self._style("base") + self._style("header")
-        cells = [clip(title, w or self._subject_width(width)) for title, w in COLUMNS]
+        cells = [fit(column.title, cell_width, column.right) for column, cell_width in self.columns(width)]
         return [Segment(" ".join(cells), style)]
 
     def _row_segments(self, item: QueueItem, width: int, style: Style) -> list[Segment]:
         now = self.clock()
         urgency = self._style(item.urgency) if item.urgency in ("critical", "high", "normal", "low") else Style()
         over = sla_fraction(item, now, self.sla_minutes) >= 1.0
-        age_style = style + self._style("over") if over else style
-        category = f"{item.category or '-'} {item.confidence:.0%}" if item.category else "-"
-        cells = [
-            ("●" if item.key in self.marked else " ", 2, style),
-            (URGENCY_MARK.get(item.urgency, "?").strip() or "·", 4, style + urgency),
-            (category, 18, style),
-            (item.sender, 22, style),
-            (item.subject or "(no subject)", self._subject_width(width), style),
-            (sla_text(item, now, self.sla_minutes), 10, age_style),
-            (STATE_LABEL.get(item.state, str(item.state)), 11, style),
-            (flags_text(item.flags), 9, style),
-            (item.lease_holder, 8, style),
-        ]
         segments: list[Segment] = []
-        for position, (text, cell_width, cell_style) in enumerate(cells):
+        for position, (column, cell_width) in enumerate(self.columns(width)):
             if position:
                 segments.append(Segment(" ", style))
-            segments.append(Segment(clip(text, cell_width), cell_style))
+            text = cell_text(column.id, item, cell_width, column.width, now, marked=item.key in self.marked,
+                             sla_minutes=self.sla_minutes)
+            cell_style = style
+            if column.id == "urgency":
+                cell_style = style + urgency
+            elif column.id == "waiting" and over:
+                cell_style = style + self._style("over")
+            segments.append(Segment(fit(text, cell_width, column.right), cell_style))
         return segments

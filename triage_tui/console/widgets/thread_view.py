@@ -33,9 +33,11 @@ class MessageCard(Vertical):
     """One message of the thread."""
 
     def __init__(self, message: InboundMessage, signals: MailSignals | None, *, selected: bool,
-                 show_headers: bool, unfold_quotes: bool) -> None:
-        super().__init__(classes="message-card" + (" -selected" if selected else ""))
+                 show_headers: bool, unfold_quotes: bool, note: str = "") -> None:
+        classes = "message-card" + (" -selected" if selected else "") + (" -attached" if note.startswith("↳") else "")
+        super().__init__(classes=classes)
         self.message = message
+        self.note = note
         self.signals = signals or MailSignals()
         self.show_headers = show_headers
         self.unfold_quotes = unfold_quotes
@@ -50,6 +52,8 @@ class MessageCard(Vertical):
         if m.reply_to:
             envelope.append(f"Reply-To: {_addresses(m.reply_to)}")
         envelope += [f"Date: {when}", f"Subject: {reveal_hidden(m.subject) or '(no subject)'}"]
+        if self.note:
+            yield Static(self.note, classes="mail-note", markup=False)
         yield Static("\n".join(envelope), classes="envelope", markup=False)
         for warning in message_warnings(m, self.signals):
             yield Static(f"⚠ {warning}", classes="mail-warning", markup=False)
@@ -72,23 +76,35 @@ class MessageCard(Vertical):
 class ThreadView(VerticalScroll):
     """Every message of a thread, oldest first, the selected one marked."""
 
-    def show(self, detail: MessageDetail, *, show_headers: bool, unfold_quotes: bool) -> None:
-        """Replace the content with this thread."""
-        self.remove_children()
+    async def show(self, detail: MessageDetail, *, show_headers: bool, unfold_quotes: bool) -> None:
+        """Replace the content with this thread, scrolled to the message the decisions are about."""
+        await self.remove_children()
         thread = detail.thread or [detail.message]
-        cards = []
+        cards: list[MessageCard] = []
         for message in thread:
             selected = message.message_id == detail.message.message_id
             cards.append(MessageCard(message, detail.signals if selected else None, selected=selected,
-                                     show_headers=show_headers, unfold_quotes=unfold_quotes))
-        self.mount_all(cards)
+                                     show_headers=show_headers, unfold_quotes=unfold_quotes,
+                                     note=detail.notes.get(message.message_id, "")))
+        await self.mount_all(cards)
+        selected = next((card for card in cards if card.has_class("-selected")), None)
+        if selected is not None and selected is not cards[0]:
+            self.call_after_refresh(self.scroll_to_widget, selected, animate=False, top=True)
 
 
 def suggestion_text(detail: MessageDetail, now: datetime) -> str:
     """The suggestion panel's text: category, urgency, confidence, reasons, version."""
     item = detail.item
-    lines = [f"State: {item.state.value}"]
-    if item.ticket_id:
+    conversation = detail.conversation
+    lines = []
+    if conversation is not None:
+        lines.append(f"Conversation: {conversation.state}, {conversation.message_count} messages")
+        if conversation.ticket_id:
+            lines.append(f"Ticket: {conversation.ticket_id} ({conversation.ticket_status})")
+        waiting = conversation.sla_started_at
+        lines.append(f"Waiting on us since {waiting:%Y-%m-%d %H:%M} UTC" if waiting else "Nothing waits on us")
+    lines.append(f"This message: {item.state}")
+    if item.ticket_id and conversation is None:
         lines.append(f"Ticket: {item.ticket_id}")
     if item.lease_holder:
         lines.append(f"Reviewing: {item.lease_holder}")
