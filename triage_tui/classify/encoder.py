@@ -116,7 +116,7 @@ class MiniLMEncoder:
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
-        model_dir = Path(model_dir)
+        self.model_dir = model_dir = Path(model_dir)
         config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
         self.heads = int(config["num_attention_heads"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
