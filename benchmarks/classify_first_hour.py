@@ -55,6 +55,8 @@ def score(chain: list[str], items, tokens: int, *, embed_off: bool = False) -> d
         classifier = build_classifier(ClassifierConfig(chain=chain, embed_max_tokens=tokens))
     finally:
         os.environ.pop(ENV_SWITCH, None)
+    for member in classifier.classifiers:  # the encoder's cache is shared: every row pays for it
+        getattr(getattr(member, "learned", member), "forget_embeddings", lambda: None)()
     started = time.perf_counter()
     classifier.prepare_batch([m for m, _ in items])
     suggestions = [classifier.classify(m) for m, _ in items]
