@@ -26,6 +26,11 @@ async def _steady(pilot) -> None:
     await settle(pilot)
 
 
+def _audit_status(app) -> str:
+    found = app.screen.query("#audit-status")
+    return str(found.first().render()) if found else ""
+
+
 async def _open_rich_thread(pilot) -> None:
     await _steady(pilot)
     table = pilot.app.screen.table
@@ -150,5 +155,7 @@ class TestOtherScreens:
         async def run_before(pilot):
             await _steady(pilot)
             await pilot.press("ctrl+l")
+            # a defined state: the audit screen is up and its first page is in the table
+            assert await wait_until(pilot, lambda: "rows shown" in str(_audit_status(pilot.app)))
             await _steady(pilot)
         assert snap_compare(frozen(), terminal_size=SIZE, run_before=run_before)

@@ -14,8 +14,9 @@ from tests.store.factories import make_message
 from triage_tui.config import Config, ConsoleConfig, InboxConfig
 from triage_tui.ops.collector import STORE_METRICS, StoreCollector, StoreMetric, store_gauge
 from triage_tui.ops.metrics import exposition_registry, render, reset_metrics
-from triage_tui.store.control import set_stop_switch
-from triage_tui.store.models import ControlRow, DecisionRow, OutboxRow, database
+from triage_tui.store.control import TRACKER_PAUSE, set_stop_switch
+from triage_tui.store.conversations import rebuild
+from triage_tui.store.models import ControlRow, ConversationRow, DecisionRow, OutboxRow, TrackerWriteRow, database
 from triage_tui.store.watermarks import advance_watermark
 
 CONFIG = Config(inboxes=[InboxConfig(grant_id="grant-1", email="a@x.example"),
@@ -133,3 +134,35 @@ def test_a_new_figure_is_one_decorated_function(db):
         assert get(found, "triage_example_figure", grant_id="grant-2") == 7
     finally:
         del STORE_METRICS[before:]
+
+
+def test_conversations_waiting_count_each_thread_once_by_urgency_and_sla(db):
+    now = time.time()
+    for i in range(3):  # one critical thread of three customer messages, the oldest an hour old: one, over
+        make_message(urgency="critical", thread_id="thr-late", received_at=now - 3600 + i * 60)
+    make_message(urgency="critical", thread_id="thr-fresh", received_at=now - 60)
+    make_message(urgency="high", thread_id="thr-answered", received_at=now - 7300)
+    make_message(urgency="low", thread_id="thr-pending", received_at=now - 90_000)
+    rebuild(now)
+    ConversationRow.update(sla_started_at=None).where(ConversationRow.thread_id == "thr-answered").execute()
+    ConversationRow.update(state="pending", ticket_status="pending").where(
+        ConversationRow.thread_id == "thr-pending").execute()  # waiting on the customer, not on us
+    found = samples(StoreCollector(CONFIG))
+    assert get(found, "triage_messages_waiting", urgency="critical") == 4
+    assert get(found, "triage_conversations_waiting", urgency="critical", sla="over") == 1
+    assert get(found, "triage_conversations_waiting", urgency="critical", sla="within") == 1
+    assert get(found, "triage_conversations_waiting", urgency="high", sla="over") == 0
+    assert get(found, "triage_conversations_waiting", urgency="low", sla="over") == 0
+    assert 3599 <= get(found, "triage_conversations_waiting_oldest_age_seconds", urgency="critical") < 3700
+    assert get(found, "triage_conversations_waiting_oldest_age_seconds", urgency="high") == 0
+
+
+def test_tracker_writes_and_their_pause_are_exported(db):
+    for i, state in enumerate(("pending", "failed", "failed", "done")):
+        TrackerWriteRow.create(command_result_id=f"tw-{i}", dedupe_key=f"k-{i}", tracker="gh", kind="github",
+                               op="create", ticket_id=f"TKT-{i}", state=state, created_at=1, updated_at=1)
+    set_stop_switch(True, actor="dana", reason="tracker outage", key=TRACKER_PAUSE)
+    found = samples(StoreCollector(CONFIG))
+    assert get(found, "triage_tracker_write_entries", tracker="gh", state="failed") == 2
+    assert get(found, "triage_tracker_write_entries", tracker="gh", state="pending") == 1
+    assert get(found, "triage_tracker_pause_on") == 1

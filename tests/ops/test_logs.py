@@ -77,6 +77,16 @@ def test_secrets_are_redacted_from_every_line(monkeypatch):
         assert "nyk-abcdef123456" not in line and "hunter22" not in line and "***" in line
 
 
+def test_tracker_tokens_are_redacted_under_default_and_configured_names(monkeypatch):
+    from triage_tui.trackers.http import secret_from_env
+
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_default0123456789")
+    monkeypatch.setenv("ACME_JIRA_TOKEN", "jira-custom-0123456789")
+    assert secret_from_env("ACME_JIRA_TOKEN", "tracker acme") == "jira-custom-0123456789"  # read as a tracker does
+    line = EventFormatter("json").format(record("401 with ghp_default0123456789 and jira-custom-0123456789"))
+    assert "ghp_default0123456789" not in line and "jira-custom-0123456789" not in line and "***" in line
+
+
 def test_ids_leave_out_what_does_not_exist():
     assert ids(grant_id="g", message_id="", command_result_id=None) == {"grant_id": "g"}
 

@@ -14,8 +14,10 @@ import time
 from tests.console.helpers import wait_until
 from triage_tui.config import load_config
 from triage_tui.console.app import make_app
+from triage_tui.console.dialogs.confirm import ConfirmDialog
 from triage_tui.console.screens.reply import ReplyEditScreen, ReplyReviewScreen
 from triage_tui.console.themes import bundled_theme_dir
+from triage_tui.console.widgets.queue_table import QueueTable
 from triage_tui.store.transient import recoveries
 
 
@@ -54,17 +56,24 @@ async def drive(config_path: str, operator: str, seconds: float, offset: int) ->
         while time.monotonic() < deadline or (approved == 0 and time.monotonic() < deadline + 60):
             await pilot.pause(0.3)
             trace.append(f"{time.monotonic() - started:.1f} {type(app.screen).__name__}")
-            table = getattr(app.screen, "table", None)
-            if table is None:
+            tables = app.screen.query(QueueTable)  # another screen, or the queue not composed yet
+            if not tables:
                 continue
+            table = tables.first()
             if not table.items:
                 await pilot.press("home")  # the window can end up past the last row after decisions
                 continue
             for _ in range(offset % 3):
                 await pilot.press("down")
             await pilot.press("r")
+            # a conversation without a ticket asks to approve it first (ticket and reply in one go)
+            await wait_until(pilot, lambda: isinstance(app.screen, (ConfirmDialog, ReplyEditScreen)), timeout=5)
+            if isinstance(app.screen, ConfirmDialog):
+                await pilot.press("y")
             if not await wait_until(pilot, lambda: isinstance(app.screen, ReplyEditScreen), timeout=5):
                 skipped += 1  # no reply for this one (automated mail, a refused recipient): move on
+                if isinstance(app.screen, ConfirmDialog):
+                    await pilot.press("escape")
                 await pilot.press("a")
                 continue
             await pilot.press("ctrl+s")

@@ -101,7 +101,9 @@ async def test_a_console_whose_listen_connection_drops_reconnects_and_catches_up
             assert cursor.fetchone()[0]
         item = bob.screen.table.items[3]
         take_review_lease(item.decision_key, holder="carol")  # written while bob's feed is down or reconnecting
-        assert await wait_until(pb, lambda: holder_shown(bob, item.key, "carol"), timeout=LIVE_S + 0.5)
-        assert await wait_until(pb, lambda: bob.feed_healthy, timeout=3)
+        # reconnecting and catching up is what is asserted here; how fast is the drill's figure
+        # (benchmarks/team_drill.py), not a timing a busy machine could miss
+        assert await wait_until(pb, lambda: holder_shown(bob, item.key, "carol"))
+        assert await wait_until(pb, lambda: bob.feed_healthy)
         assert bob.feed.feed._conn.get_backend_pid() != listener  # a new connection listens
         admin.close()

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from triage_tui.domain import Address
+from triage_tui.ops.metrics import reset_metrics
 from triage_tui.outbound.tracker_dispatch import TrackerDispatcher, dispatch_tracker_once
 from triage_tui.store.control import STOP_SWITCH, set_stop_switch
 from triage_tui.store.models import TrackerLinkRow, TrackerWriteRow
@@ -60,8 +61,10 @@ def test_a_refused_token_fails_with_one_clear_line_and_nothing_is_retried_blindl
     _queue_ticket(config)
     monkeypatch.setenv("GITHUB_TOKEN", "revoked")
     tracker = build_tracker(config, "gh")
+    counted = reset_metrics()
     report = dispatch_tracker_once(config, tracker, owner="w1")
     assert report.failed == 1 and fake.state()["items"] == []
+    assert counted.tracker_write_failures.labels("gh", "failed")._value.get() == 1  # what alerts see
     assert tracker_alert(config).startswith("github tracker 'gh' refuses our credentials")
     assert dispatch_tracker_once(config, tracker, owner="w1").claimed == 0  # failed waits for a person
 
@@ -87,10 +90,14 @@ def test_an_outcome_that_stays_unknown_goes_to_a_human(db, db_url, make_fake):
     crid = enqueue_create(config, facts(), actor="dana")
     fake.set_faults(script=[{"fault": "status", "status": 502, "count": 5, "method": "POST", "path": "/3/issue"}])
     tracker = build_tracker(config, "j")
+    counted = reset_metrics()
     for i in range(3):
         dispatch_tracker_once(config, tracker, owner="w", now=time.time() + 600 * i)
     row = TrackerWriteRow.get(TrackerWriteRow.command_result_id == crid)
     assert row.state == "needs_reconciliation" and row.unknown_attempts == 2
+    failures = counted.tracker_write_failures
+    assert (failures.labels("j", "outcome_unknown")._value.get(), failures.labels("j", "needs_reconciliation")._value.get(),
+            counted.tracker_writes.labels("j", "create")._value.get()) == (1, 1, 0)
     assert [p.problem for p in tracker_problems(config)] == ["needs_human"]
 
 

@@ -110,6 +110,24 @@ def _oldest(scrape: Scrape) -> Values:
             for u, w in _waiting_now(scrape).items()}
 
 
+@store_gauge("triage_conversations_waiting", "Conversations waiting on us (untriaged, or an open ticket with "
+             "unanswered customer mail), by urgency and SLA state (within, over: [console] sla_minutes).",
+             ("urgency", "sla"))
+def _conversations_waiting(scrape: Scrape) -> Values:
+    found: Values = {}
+    for urgency, w in _conversations_now(scrape).items():
+        found[(urgency, "within")] = w.count - w.over_sla
+        found[(urgency, "over")] = w.over_sla
+    return found
+
+
+@store_gauge("triage_conversations_waiting_oldest_age_seconds", "Age of the oldest unanswered customer message "
+             "of a waiting conversation, by urgency (0 when none waits).", ("urgency",))
+def _conversations_oldest(scrape: Scrape) -> Values:
+    return {(u,): 0.0 if w.oldest_received_at is None else _age(scrape.now, w.oldest_received_at)
+            for u, w in _conversations_now(scrape).items()}
+
+
 @store_counter("triage_decisions", "Human decisions ever recorded, by kind.", ("kind",))
 def _decisions(scrape: Scrape) -> Values:
     return {(kind,): n for kind, n in gauges.decisions_by_kind().items()}
@@ -118,6 +136,17 @@ def _decisions(scrape: Scrape) -> Values:
 @store_gauge("triage_outbox_entries", "Outbox entries by kind and state.", ("kind", "state"))
 def _outbox(scrape: Scrape) -> Values:
     return {key: n for key, n in gauges.outbox_by_kind_and_state().items()}
+
+
+@store_gauge("triage_tracker_write_entries", "Tracker writes by tracker and state (pending, retry, failed, "
+             "needs_reconciliation, done, ...).", ("tracker", "state"))
+def _tracker_writes(scrape: Scrape) -> Values:
+    return {key: n for key, n in gauges.tracker_writes_by_state().items()}
+
+
+@store_gauge("triage_tracker_pause_on", "1 while tracker writes are paused (`pause --trackers`).")
+def _tracker_pause(scrape: Scrape) -> Values:
+    return {(): float(gauges.tracker_pause_state(scrape.now).on)}
 
 
 @store_gauge("triage_webhook_events_waiting", "Stored webhook notifications not yet processed, by status.",
@@ -141,9 +170,16 @@ def _switch(scrape: Scrape) -> gauges.SwitchState:
     return scrape.once("switch", lambda: gauges.stop_switch_state(scrape.now))
 
 
+def _sla_s(scrape: Scrape) -> dict[str, float]:
+    return {u: m * 60.0 for u, m in scrape.config.console.sla_minutes.items()}
+
+
 def _waiting_now(scrape: Scrape) -> dict[str, gauges.Waiting]:
-    sla = {u: m * 60.0 for u, m in scrape.config.console.sla_minutes.items()}
-    return scrape.once("waiting", lambda: gauges.waiting_by_urgency(scrape.now, sla))
+    return scrape.once("waiting", lambda: gauges.waiting_by_urgency(scrape.now, _sla_s(scrape)))
+
+
+def _conversations_now(scrape: Scrape) -> dict[str, gauges.Waiting]:
+    return scrape.once("conversations", lambda: gauges.conversations_waiting_by_urgency(scrape.now, _sla_s(scrape)))
 
 
 class StoreCollector:

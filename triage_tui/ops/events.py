@@ -64,6 +64,18 @@ def send_failed(row, outcome: str, error: str) -> None:
     outbound_log.warning("send failed", extra={**_entry_ids(row), "outcome": outcome, "error": _short(error)})
 
 
+def tracker_written(row) -> None:
+    """A tracker write (a TrackerWriteRow) landed and was recorded."""
+    metrics().tracker_writes.labels(row.tracker, row.op).inc()
+    outbound_log.info("tracker write landed", extra=_tracker_ids(row))
+
+
+def tracker_write_failed(row, outcome: str, error: str) -> None:
+    """A tracker write failed; `outcome` is what happens next (retry, outcome_unknown, failed, needs_reconciliation)."""
+    metrics().tracker_write_failures.labels(row.tracker, outcome).inc()
+    outbound_log.warning("tracker write failed", extra={**_tracker_ids(row), "outcome": outcome, "error": _short(error)})
+
+
 class WebhookOutcomes(Counter):
     """The receiver's outcome counts (its /stats), each increment mirrored into triage_webhook_requests_total."""
 
@@ -77,6 +89,12 @@ class WebhookOutcomes(Counter):
 def _entry_ids(row) -> dict:
     return ids(grant_id=row.grant_id, message_id=row.reply_to_message_id, command_result_id=row.command_result_id,
                thread_id=row.thread_id, ticket_id=row.ticket_id, kind=row.kind)
+
+
+def _tracker_ids(row) -> dict:
+    return ids(grant_id=row.grant_id, message_id=row.message_id, command_result_id=row.command_result_id,
+               thread_id=row.thread_id, ticket_id=row.ticket_id, decision_id=row.decision_id, tracker=row.tracker,
+               op=row.op)
 
 
 def _short(text: str) -> str:

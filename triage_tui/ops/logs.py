@@ -25,8 +25,10 @@ FORMATS = ("text", "json")
 LEVELS = ("debug", "info", "warning", "error")
 # the ids of the data contract, first on every line that has them, in this order
 ID_FIELDS = ("grant_id", "message_id", "command_result_id", "thread_id", "event_id", "ticket_id", "decision_id")
-# environment variables whose values never appear in a log line (phase B adds tracker tokens here)
-SECRET_ENV = [API_KEY_ENV, WEBHOOK_SECRET_ENV, LLM_API_KEY_ENV, "PGPASSWORD"]
+# environment variables whose values never appear in a log line: ours, and the trackers' default
+# token names (a token read under another name is registered when it is read)
+SECRET_ENV = [API_KEY_ENV, WEBHOOK_SECRET_ENV, LLM_API_KEY_ENV, "PGPASSWORD", "GITHUB_TOKEN", "JIRA_API_TOKEN",
+              "LINEAR_API_KEY", "ZENDESK_API_TOKEN", "TRIAGE_TUI_TRACKER_WEBHOOK_SECRET"]
 MIN_SECRET_LEN = 6
 QUIET_LIBRARIES = ("urllib3", "httpx", "httpcore", "asyncio", "peewee", "uvicorn")
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName",

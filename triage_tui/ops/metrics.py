@@ -49,6 +49,11 @@ class Metrics:
         self.send_failures = Counter(
             "triage_send_failures", "Failed send attempts by outcome (retry, failed, needs_reconciliation).",
             ["kind", "outcome"], registry=r)
+        self.tracker_writes = Counter("triage_tracker_writes", "Tracker writes that landed, by tracker and op.",
+                                      ["tracker", "op"], registry=r)
+        self.tracker_write_failures = Counter(
+            "triage_tracker_write_failures", "Failed tracker writes by outcome (retry, outcome_unknown, failed, "
+            "needs_reconciliation).", ["tracker", "outcome"], registry=r)
         self.classify_seconds = Histogram("triage_classifier_latency_seconds", "Time to classify one message.",
                                           ["classifier"], buckets=CLASSIFY_BUCKETS, registry=r)
         self.classifier = Info("triage_classifier", "The classification_version in use.", registry=r)

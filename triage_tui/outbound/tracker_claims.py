@@ -15,6 +15,7 @@ from peewee import fn
 from triage_tui.config import Config
 from triage_tui.domain import AuditEvent, TrackerOp
 from triage_tui.domain import TrackerWriteState as S
+from triage_tui.ops import events
 from triage_tui.store.audit import record_audit
 from triage_tui.store.control import TRACKER_PAUSE, read_stop_switch
 from triage_tui.store.db import is_sqlite, write_transaction
@@ -22,6 +23,7 @@ from triage_tui.store.models import ControlRow, TrackerLinkRow, TrackerWriteRow
 from triage_tui.store.text import db_safe
 
 OPEN_STATES = (S.PENDING.value, S.CLAIMED.value, S.WRITING.value, S.RETRY.value)
+FAILURE_OUTCOMES = ("tracker.retry", "tracker.outcome_unknown", "tracker.failed", "tracker.needs_reconciliation")
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,8 @@ def record_result(claim: TrackerClaim, now: float, *, external_id: str = "", ext
             ).on_conflict_ignore().execute()
         audit(row, "tracker.written" if done else "tracker.stale_result", claim.owner, now,
               external_key=external_key, url=url, remote_id=remote_id, **(detail or {}))
+    if done:
+        events.tracker_written(row)
     return done
 
 
@@ -176,12 +180,16 @@ def finish(claim: TrackerClaim, now: float, action: str, *, from_states: tuple[s
         done = _fenced(claim, from_states, now, **values)
         audit(claim.row, action if done else "tracker.stale_result", claim.owner, now,
               **({"outcome": action} if not done else {}), **(detail or {}))
+    if done and action in FAILURE_OUTCOMES:
+        error = (detail or {}).get("error") or (detail or {}).get("reason") or values.get("last_error", "")
+        events.tracker_write_failed(claim.row, action.removeprefix("tracker."), str(error))
     return done
 
 
 def reap(config: Config, now: float, actor: str = "tracker-reaper") -> tuple[int, int]:
     """Expired leases: a claim goes back to retry; a started write goes back as outcome-unknown, or to a human."""
     returned = to_human = 0
+    reconciliations: list[TrackerWriteRow] = []
     with write_transaction():
         query = TrackerWriteRow.select().where(
             TrackerWriteRow.state.in_([S.CLAIMED.value, S.WRITING.value]) & (TrackerWriteRow.lease_expires_at < now))
@@ -200,9 +208,12 @@ def reap(config: Config, now: float, actor: str = "tracker-reaper") -> tuple[int
                      last_error="outcome unknown after every retry; check the tracker before writing it again",
                      error_kind="unknown")
                 audit(row, "tracker.needs_reconciliation", actor, now, previous_owner=previous)
+                reconciliations.append(row)
                 to_human += 1
             else:
                 _set(row, now, state=S.RETRY.value, lease_owner="", not_before=now, unknown_attempts=unknown)
                 audit(row, "tracker.lease_expired", actor, now, previous_owner=previous, outcome_unknown=True)
                 returned += 1
+    for row in reconciliations:
+        events.tracker_write_failed(row, "needs_reconciliation", row.last_error)
     return returned, to_human

@@ -7,13 +7,22 @@ from dataclasses import dataclass
 from peewee import Case, fn
 
 from triage_tui.domain import MessageState
-from triage_tui.store.control import STOP_SWITCH
-from triage_tui.store.models import ControlRow, DecisionRow, MessageRow, OutboxRow, WebhookEventRow
-from triage_tui.store.queue import OPEN_STATES, URGENCY_RANKS
+from triage_tui.store.control import STOP_SWITCH, TRACKER_PAUSE
+from triage_tui.store.models import (
+    ControlRow,
+    ConversationRow,
+    DecisionRow,
+    MessageRow,
+    OutboxRow,
+    TrackerWriteRow,
+    WebhookEventRow,
+)
+from triage_tui.store.queue import OPEN_CONVERSATION_STATES, OPEN_STATES, URGENCY_RANKS
 from triage_tui.store.watermarks import all_watermarks
 from triage_tui.store.webhook_events import PENDING, PROCESSING
 
 _OPEN = [state.value for state in OPEN_STATES]
+_OPEN_CONVERSATIONS = [state.value for state in OPEN_CONVERSATION_STATES]
 
 
 @dataclass(frozen=True)
@@ -54,14 +63,24 @@ def last_successful_sync() -> dict[str, float | None]:
 
 def waiting_by_urgency(now: float, sla_s: dict[str, float]) -> dict[str, Waiting]:
     """urgency -> the messages waiting for a human (new or needs_human): one pass over the queue index."""
-    cutoff = Case(MessageRow.urgency_rank,
-                  [(rank, now - sla_s[urgency]) for urgency, rank in URGENCY_RANKS.items() if urgency in sla_s],
-                  None)
-    over = fn.SUM(Case(None, [(MessageRow.received_at < cutoff, 1)], 0))
-    query = (MessageRow.select(MessageRow.urgency_rank, fn.COUNT(MessageRow.id), fn.MIN(MessageRow.received_at), over)
-             .where(MessageRow.state.in_(_OPEN)).group_by(MessageRow.urgency_rank))
-    found = {rank: Waiting(int(count), oldest, int(late or 0)) for rank, count, oldest, late in query.tuples()}
-    return {urgency: found.get(rank, Waiting(0, None, 0)) for urgency, rank in URGENCY_RANKS.items()}
+    return _waiting(MessageRow, MessageRow.received_at, MessageRow.state.in_(_OPEN), now, sla_s)
+
+
+def conversations_waiting_by_urgency(now: float, sla_s: dict[str, float]) -> dict[str, Waiting]:
+    """urgency -> the conversations waiting on us (untriaged or an open ticket with unanswered customer
+    mail), aged from their oldest unanswered customer message."""
+    return _waiting(ConversationRow, ConversationRow.sla_started_at,
+                    ConversationRow.state.in_(_OPEN_CONVERSATIONS) & ConversationRow.sla_started_at.is_null(False),
+                    now, sla_s)
+
+
+def _waiting(model, since, where, now: float, sla_s: dict[str, float]) -> dict[str, Waiting]:
+    rank = model.urgency_rank
+    cutoff = Case(rank, [(r, now - sla_s[u]) for u, r in URGENCY_RANKS.items() if u in sla_s], None)
+    over = fn.SUM(Case(None, [(since < cutoff, 1)], 0))
+    query = model.select(rank, fn.COUNT(model.id), fn.MIN(since), over).where(where).group_by(rank)
+    found = {r: Waiting(int(count), oldest, int(late or 0)) for r, count, oldest, late in query.tuples()}
+    return {urgency: found.get(r, Waiting(0, None, 0)) for urgency, r in URGENCY_RANKS.items()}
 
 
 def decisions_by_kind() -> dict[str, int]:
@@ -77,6 +96,18 @@ def outbox_by_kind_and_state() -> dict[tuple[str, str], int]:
     return {(kind, state): count for kind, state, count in query.tuples()}
 
 
+def tracker_writes_by_state() -> dict[tuple[str, str], int]:
+    """(tracker, state) -> tracker writes."""
+    query = TrackerWriteRow.select(TrackerWriteRow.tracker, TrackerWriteRow.state, fn.COUNT(TrackerWriteRow.id)).group_by(
+        TrackerWriteRow.tracker, TrackerWriteRow.state)
+    return {(tracker, state): count for tracker, state, count in query.tuples()}
+
+
+def tracker_pause_state(now: float) -> SwitchState:
+    """The tracker-write pause (`pause --trackers`), as the stop switch's state."""
+    return stop_switch_state(now, TRACKER_PAUSE)
+
+
 def webhook_events_waiting() -> dict[str, int]:
     """status -> stored notifications not yet processed (pending, processing)."""
     query = (WebhookEventRow.select(WebhookEventRow.status, fn.COUNT(WebhookEventRow.id))
@@ -84,9 +115,9 @@ def webhook_events_waiting() -> dict[str, int]:
     return {PENDING: 0, PROCESSING: 0, **{status: count for status, count in query.tuples()}}
 
 
-def stop_switch_state(now: float) -> SwitchState:
-    """On/off (an expired pause is off) and when that last changed."""
-    row = ControlRow.get_or_none(ControlRow.key == STOP_SWITCH)
+def stop_switch_state(now: float, key: str = STOP_SWITCH) -> SwitchState:
+    """On/off (an expired pause is off) and when that last changed; `key` names another switch."""
+    row = ControlRow.get_or_none(ControlRow.key == key)
     if row is None:
         return SwitchState(False, None)
     if row.on and row.until is not None and row.until <= now:

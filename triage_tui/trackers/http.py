@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from triage_tui.ops.logs import register_secret
 from triage_tui.trackers.base import (
     TrackerError,
     auth_error,
@@ -30,6 +31,7 @@ def secret_from_env(variable: str, what: str) -> str:
     value = os.environ.get(variable, "")
     if not value:
         raise misconfigured(f"{what}: the environment variable {variable} is not set")
+    register_secret(value)  # a token under a name of the config's choosing never reaches a log line
     return value
 
 

@@ -47,7 +47,8 @@ class QueueScreen(DecidingScreen):
 
     def queue_changed(self) -> None:
         """Something in the store changed: re-read the window without moving the cursor."""
-        self.table.reload()
+        for table in self.query(QueueTable):  # none yet when a poll lands before the screen composed
+            table.reload()
 
     def decided(self, keys: list[int]) -> None:
         """A decision landed: forget its marks and re-read."""
