@@ -35,15 +35,15 @@ def test_risk_coverage_reads_the_tradeoff() -> None:
 
 def test_eval_embed_prints_every_figure(model_dir, monkeypatch, tmp_path) -> None:
     monkeypatch.delenv("TRIAGE_TUI_EMBED", raising=False)
-    train = write_csv(tmp_path / "train.csv", examples(12, seed=1))
-    test = write_csv(tmp_path / "test.csv", examples(4, seed=2))
+    train = write_csv(tmp_path / "train.csv", examples(8, seed=1))
+    test = write_csv(tmp_path / "test.csv", examples(3, seed=2))
     result = run("classify", "eval", "--train", train, "--test", test, "--classifier", "embed",
-                 "--few-shot", "5", "--json")
+                 "--few-shot", "3", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["classifier"] == "embed" and report["version"].startswith("embed-")
     assert report["accuracy"] > 0.8 and report["macro_f1"] > 0.8
-    assert len(report["few_shot"]["accuracies"]) == 3 and report["few_shot"]["per_class"] == 5
+    assert len(report["few_shot"]["accuracies"]) == 3 and report["few_shot"]["per_class"] == 3
     assert report["risk_coverage"][0]["coverage"] == 1.0 and report["accuracy_at_90_coverage"] > 0
     assert report["train_seconds"] > 0 and report["p50_latency_ms"] > 0
     assert "MB of weights" in report["install_added"] and "tokenizers" in report["install_added"]

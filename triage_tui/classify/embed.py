@@ -154,7 +154,7 @@ class EmbedClassifier(SwappableModel):
     def describe(self) -> str:
         """What answers right now, in a few words."""
         if self._model is not None:
-            return f"embed model on {self._model.n_examples} examples"
+            return f"embed model ({self._model.kind}) on {self._model.n_examples} examples"
         if self.prototypes is not None:
             return f"embed prototypes from {self.prototypes.count} ruleset examples"
         return "embed, untrained"
@@ -210,7 +210,7 @@ class EmbedClassifier(SwappableModel):
         if model is None:
             return [s.category for s in self.classify_batch(texts)]
         plain = [collapse(visible(t).text) for t in texts]
-        best = model.scores(plain, self.embed(plain)).argmax(axis=1)
+        best = model.probabilities(plain, self.embed(plain)).argmax(axis=1)
         return [model.classes[i] for i in best]
 
     def _suggest(self, seen: VisibleText, vector: np.ndarray, urgency: str, reasons: list[str],

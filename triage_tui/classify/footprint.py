@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata as metadata
 import re
 from pathlib import Path
@@ -44,8 +45,9 @@ def closure(roots: list[str]) -> set[str]:
     return seen
 
 
+@functools.lru_cache(maxsize=None)
 def dist_bytes(name: str) -> int:
-    """Bytes on disk of one installed distribution's files."""
+    """Bytes on disk of one installed distribution's files (walked once per process)."""
     dist = metadata.distribution(name)
     total = 0
     for file in dist.files or []:
