@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 
 from triage_tui.classify.base import Classifier
 from triage_tui.classify.labels import ClassifierSetupError, Labels, short_hash
-from triage_tui.classify.learned import LearnedClassifier, RetrainingClassifier
 from triage_tui.classify.rules import RulesClassifier, load_ruleset
 from triage_tui.config import ClassifierConfig
 from triage_tui.domain import InboundMessage, Suggestion
@@ -136,6 +135,8 @@ def build_member(
     if name in ("rules", "keywords"):
         return rules or rules_from(config, labels)
     if name in ("learned", "embed"):
+        from triage_tui.classify.learned import LearnedClassifier, RetrainingClassifier  # scikit-learn: seconds
+
         base: list[tuple[str, str]] = []
         if config.training_csv:
             from triage_tui.classify.evaluate import load_csv
