@@ -56,6 +56,10 @@ async def drive(config_path: str, operator: str, seconds: float, offset: int) ->
         while time.monotonic() < deadline or (approved == 0 and time.monotonic() < deadline + 60):
             await pilot.pause(0.3)
             trace.append(f"{time.monotonic() - started:.1f} {type(app.screen).__name__}")
+            if isinstance(app.screen, (ReplyEditScreen, ReplyReviewScreen)):
+                # an approval the database refused while it restarted: try again, as a person would
+                approved += await _approve_open_reply(pilot, app)
+                continue
             tables = app.screen.query(QueueTable)  # another screen, or the queue not composed yet
             if not tables:
                 continue
@@ -76,18 +80,24 @@ async def drive(config_path: str, operator: str, seconds: float, offset: int) ->
                     await pilot.press("escape")
                 await pilot.press("a")
                 continue
-            await pilot.press("ctrl+s")
-            if not await wait_until(pilot, lambda: isinstance(app.screen, ReplyReviewScreen)):
-                await pilot.press("escape")
-                continue
-            await pilot.press("ctrl+s")
-            if await wait_until(pilot, lambda: not isinstance(app.screen, (ReplyEditScreen, ReplyReviewScreen))):
-                approved += 1
+            if not await _approve_open_reply(pilot, app):
+                continue  # still open: the next round tries again
+            approved += 1
             await pilot.pause(0.2)
             await pilot.press("a")  # a ticket as suggested: the row leaves the open queue
         watcher.cancel()
     return {"approved": approved, "skipped": skipped, "errors": errors, "recoveries": recoveries(), "feed_reconnects": feed_reconnects,
             "trace": trace[-40:]}
+
+
+async def _approve_open_reply(pilot, app) -> bool:
+    """From the reply editor (or its review), review and approve; False while it is still open."""
+    if isinstance(app.screen, ReplyEditScreen):
+        await pilot.press("ctrl+s")
+        if not await wait_until(pilot, lambda: isinstance(app.screen, ReplyReviewScreen)):
+            return False
+    await pilot.press("ctrl+s")
+    return await wait_until(pilot, lambda: not isinstance(app.screen, (ReplyEditScreen, ReplyReviewScreen)))
 
 
 def main() -> None:
