@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.console.helpers import make_config, settle, wait_until
+from tests.console.helpers import make_config, screen_text, settle, wait_until
 from triage_tui.store.control import set_stop_switch
 
 SIZE = (120, 36)
@@ -155,7 +155,9 @@ class TestOtherScreens:
         async def run_before(pilot):
             await _steady(pilot)
             await pilot.press("ctrl+l")
-            # a defined state: the audit screen is up and its first page is in the table
-            assert await wait_until(pilot, lambda: "rows shown" in str(_audit_status(pilot.app)))
+            # a defined state: the audit screen is up, its first page is in the table and the table has
+            # widened its columns to the rows (it does so on a later idle, so read the painted screen)
+            assert await wait_until(pilot, lambda: "rows shown" in str(_audit_status(pilot.app))
+                                    and "11-27 12:00:00" in screen_text(pilot.app))
             await _steady(pilot)
         assert snap_compare(frozen(), terminal_size=SIZE, run_before=run_before)
