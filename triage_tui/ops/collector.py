@@ -141,7 +141,7 @@ def _outbox(scrape: Scrape) -> Values:
 @store_gauge("triage_tracker_write_entries", "Tracker writes by tracker and state (pending, retry, failed, "
              "needs_reconciliation, done, ...).", ("tracker", "state"))
 def _tracker_writes(scrape: Scrape) -> Values:
-    return {key: n for key, n in gauges.tracker_writes_by_state().items()}
+    return dict(gauges.tracker_writes_by_state())
 
 
 @store_gauge("triage_tracker_pause_on", "1 while tracker writes are paused (`pause --trackers`).")
