@@ -138,21 +138,25 @@ def test_metrics_of_a_worker_and_a_receiver_match_the_store(db, db_url, make_san
         def summed(pages: list, name: str, **labels) -> float:
             return sum(value(page, name, **labels) for page in pages)
 
+        def absorbed_by_audit() -> int:
+            return sum(json.loads(a.detail).get("count", 1) for a in AuditRow.select().where(
+                AuditRow.action == "ingest.duplicate"))
+
         def counted():  # each counter moves just after its commit: wait for the last of them
             pages = [scrape(base) for base in wks]
             done = (summed(pages, "triage_messages_ingested_total", grant_id=grant) >= ingested
                     and summed(pages, "triage_messages_quarantined_total", grant_id=grant) >= 1
-                    and summed(pages, "triage_sends_total", kind="reply") >= 1)
+                    and summed(pages, "triage_sends_total", kind="reply") >= 1
+                    and summed(pages, "triage_messages_duplicates_total", grant_id=grant) >= absorbed_by_audit())
             return pages if done else None
 
         pages = wait_for(counted, timeout=10, what="the workers' counters")
+        absorbed = absorbed_by_audit()  # a later poll may absorb more after the scrape: the counter trails by at most that
         receiver_page = scrape(rx)
         # workers: each process counts its own work; together they match the store's own counts
         assert summed(pages, "triage_messages_ingested_total", grant_id=grant) == ingested > 0
         assert summed(pages, "triage_messages_quarantined_total", grant_id=grant) == by_state["quarantined"] == 1
-        absorbed = sum(json.loads(a.detail).get("count", 1) for a in AuditRow.select().where(
-            AuditRow.action == "ingest.duplicate"))
-        assert summed(pages, "triage_messages_duplicates_total", grant_id=grant) == absorbed >= 7
+        assert absorbed >= summed(pages, "triage_messages_duplicates_total", grant_id=grant) >= 7
         failed_sends = AuditRow.select().where(AuditRow.action == "outbox.send_failed").count()
         assert summed(pages, "triage_send_failures_total", kind="reply", outcome="retry") == failed_sends == 1
         assert summed(pages, "triage_sends_total", kind="reply") == 1
