@@ -59,9 +59,12 @@ class StatusHeader(Horizontal):
         shown = (" │ ".join(parts), stop.on)
         if shown == self._shown_figures:
             return
+        figures, badges = self.query("#header-figures").results(Static), self.query("#header-stop").results(Static)
+        figure, badge = next(figures, None), next(badges, None)
+        if figure is None or badge is None:
+            return  # a poll landed before the header composed: the next one paints it
         self._shown_figures = shown
-        self.query_one("#header-figures", Static).update(shown[0])
-        badge = self.query_one("#header-stop", Static)
+        figure.update(shown[0])
         badge.update(" SENDS PAUSED " if stop.on else " sends on ")
         badge.set_class(stop.on, "-on")
 
