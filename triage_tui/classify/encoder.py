@@ -6,7 +6,8 @@ L2 normalisation). Needs the `embed` extra: numpy, tokenizers, safetensors.
 
 BLAS runs one thread per call (set process-wide when an encoder loads): on a shared 2-core
 machine a second BLAS thread spinning against other processes made calls 10x slower. Batches
-are split across `os.cpu_count()` Python threads instead (numpy releases the GIL).
+are split across `os.cpu_count()` Python threads instead (numpy releases the GIL); a call with a
+single pass (one message, a few short ones) splits each layer's big products in two instead.
 """
 
 from __future__ import annotations
@@ -89,6 +90,14 @@ class _Layer:
         self.down_w = np.ascontiguousarray(weights[p + "output.dense.weight"].T)
         self.down_b = weights[p + "output.dense.bias"]
         self.ln2 = (weights[p + "output.LayerNorm.weight"], weights[p + "output.LayerNorm.bias"])
+        # Halves for a pass split over two threads: the query/key/value columns, and the
+        # feed-forward's hidden units (each half's down projection is a partial sum).
+        half, middle = self.qkv_w.shape[1] // 2, self.up_w.shape[1] // 2
+        self.qkv_halves = [(np.ascontiguousarray(self.qkv_w[:, cols]), self.qkv_b[cols])
+                           for cols in (slice(0, half), slice(half, None))]
+        self.ffn_halves = [(np.ascontiguousarray(self.up_w[:, cols]), self.up_b[cols],
+                            np.ascontiguousarray(self.down_w[cols]))
+                           for cols in (slice(0, middle), slice(middle, None))]
 
 
 def _single_threaded_blas() -> None:
@@ -149,7 +158,10 @@ class MiniLMEncoder:
         ids = [e.ids for e in encodings]
         chunks = chunks_by_rows([len(i) for i in ids], ROWS)
         out = np.empty((len(ids), self.dimension), dtype=np.float32)
-        if len(chunks) == 1 or self.threads == 1:
+        if len(chunks) == 1 and self.threads > 1:
+            out[chunks[0]] = self._forward([ids[i] for i in chunks[0]], split=True)
+            return out
+        if self.threads == 1:
             self._run_lane(chunks, ids, out)
             return out
         # Longest chunks first, each to whichever thread is free: the threads end together.
@@ -163,7 +175,7 @@ class MiniLMEncoder:
         for chunk in chunks:
             out[chunk] = self._forward([ids[i] for i in chunk])
 
-    def _forward(self, batch: list[list[int]]) -> np.ndarray:
+    def _forward(self, batch: list[list[int]], split: bool = False) -> np.ndarray:
         n, length, width = len(batch), max(len(ids) for ids in batch), self.dimension
         real = n * length
         # BLAS runs row counts that are a multiple of 8 up to a third faster (15 rows cost more
@@ -180,12 +192,16 @@ class MiniLMEncoder:
         if not mask.all():
             bias = np.where(mask, np.float32(0.0), np.float32(-1e9))[:, None, None, :]
         for layer in self.layers:
-            qkv = x @ layer.qkv_w
-            qkv += layer.qkv_b
+            if split:
+                qkv = self._split_qkv(x, layer)
+            else:
+                qkv = x @ layer.qkv_w
+                qkv += layer.qkv_b
             y = self._attention(qkv, n, length, bias) @ layer.out_w
             y += layer.out_b
             y += x
-            x = self._feed_forward(_layer_norm(y, *layer.ln1, self.eps), layer)
+            y = _layer_norm(y, *layer.ln1, self.eps)
+            x = self._split_feed_forward(y, layer) if split else self._feed_forward(y, layer)
         x = x[:real].reshape(n, length, width)
         if bias is None:
             pooled = x.mean(axis=1)
@@ -210,6 +226,37 @@ class MiniLMEncoder:
         context[real:] = 0.0
         np.matmul(scores, v, out=context[:real].reshape(n, length, heads, width).transpose(0, 2, 1, 3))
         return context
+
+    def _split_qkv(self, x: np.ndarray, layer: _Layer) -> np.ndarray:
+        """x W + b for the query/key/value columns, each half on its own thread."""
+        qkv = np.empty((len(x), layer.qkv_w.shape[1]), dtype=np.float32)
+        middle = layer.qkv_halves[0][0].shape[1]
+
+        def half(index: int) -> None:
+            w, b = layer.qkv_halves[index]
+            target = qkv[:, :middle] if index == 0 else qkv[:, middle:]
+            target[:] = x @ w
+            target += b
+
+        other = self._pool.submit(half, 1)
+        half(0)
+        other.result()
+        return qkv
+
+    def _split_feed_forward(self, x: np.ndarray, layer: _Layer) -> np.ndarray:
+        """The feed-forward block with its hidden units halved over two threads."""
+        def half(index: int) -> np.ndarray:
+            up_w, up_b, down_w = layer.ffn_halves[index]
+            hidden = x @ up_w
+            hidden += up_b
+            return _gelu(hidden) @ down_w
+
+        other = self._pool.submit(half, 1)
+        out = half(0)
+        out += other.result()
+        out += layer.down_b
+        out += x
+        return _layer_norm(out, *layer.ln2, self.eps)
 
     def _feed_forward(self, x: np.ndarray, layer: _Layer) -> np.ndarray:
         """GELU(x W1 + b1) W2 + b2 + x, LayerNorm; row blocks keep the hidden layer in cache."""
