@@ -147,6 +147,7 @@ class Suggestion(_Domain):
     reasons: list[str] = []
     classification_version: str
     needs_human: bool = False
+    provisional: bool = False  # from the quick classifiers at ingest; the whole chain follows
 
 
 class MessageState(StrEnum):

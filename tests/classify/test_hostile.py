@@ -51,7 +51,7 @@ def test_corpus_covers_every_attack_kind() -> None:
 
 def test_a_suggestion_has_no_field_that_could_carry_an_action() -> None:
     assert set(Suggestion.model_fields) == {
-        "category", "urgency", "confidence", "reasons", "classification_version", "needs_human"
+        "category", "urgency", "confidence", "reasons", "classification_version", "needs_human", "provisional"
     }
 
 

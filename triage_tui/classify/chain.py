@@ -13,6 +13,9 @@ from triage_tui.domain import InboundMessage, Suggestion
 
 log = logging.getLogger(__name__)
 
+# Members that cost milliseconds per message (a neural encoder): not run on ingest's path.
+SLOW_MEMBERS = frozenset({"embed"})
+
 
 class ChainClassifier:
     """Asks each classifier in order; the first sure answer decides and lends its version."""
@@ -37,6 +40,17 @@ class ChainClassifier:
             parts.append(f"{classifier.name} ({detail})" if detail else classifier.name)
         line = " -> ".join(parts)
         return line + "".join(f"; {note}" for note in self.notes)
+
+    def quick(self) -> "ChainClassifier | None":
+        """The chain without its slow members (embed), to suggest at ingest; None if nothing differs.
+
+        Ingest stores the quick chain's answer as provisional and the worker upgrades it with the
+        whole chain when the inbox is caught up, so a storm is stored at the quick chain's pace.
+        """
+        members = [c for c in self.classifiers if c.name not in SLOW_MEMBERS]
+        if not members or len(members) == len(self.classifiers):
+            return None
+        return ChainClassifier(members, self.labels, self.notes)
 
     def prepare_batch(self, messages: list[InboundMessage]) -> None:
         """Let members that batch (the embed classifier) do their work for many messages at once."""

@@ -90,6 +90,10 @@ class Pipeline:
         self.config = config
         self.gateway = gateway
         self.classifier = classifier
+        # With a slow member (embed), ingest suggests with the rest of the chain and marks the
+        # answer provisional; the worker upgrades it when the inbox is caught up (ingest/upgrades.py).
+        quick = getattr(classifier, "quick", None)
+        self.quick = quick() if callable(quick) else None
         self.own_addresses = {inbox.email.lower() for inbox in config.inboxes if inbox.email}
         self._evaluation_cache: dict[str, dict[str, RuleEvaluation | None]] = {}
 
@@ -156,7 +160,7 @@ class Pipeline:
 
     def _prepare_classifier(self, messages: list[InboundMessage]) -> None:
         """Let a batching classifier (embed) do a page's work in one pass; never fails ingest."""
-        prepare = getattr(self.classifier, "prepare_batch", None)
+        prepare = getattr(self.quick or self.classifier, "prepare_batch", None)
         if prepare is None:
             return
         try:
@@ -168,7 +172,11 @@ class Pipeline:
                 evaluation: RuleEvaluation | None) -> PreparedMessage:
         """Signals and (for mail a person wrote) one suggestion; no database access."""
         signals = compute_signals(message, own_addresses=self.own_addresses)
-        suggestion = None if signals.automated else events.classify(self.classifier, classifier_view(message))
+        suggestion = None
+        if not signals.automated:
+            suggestion = events.classify(self.quick or self.classifier, classifier_view(message))
+            if self.quick is not None:
+                suggestion = suggestion.model_copy(update={"provisional": True})
         return PreparedMessage(
             message=message, signals=signals, suggestion=suggestion, trigger=delivery.trigger,
             evaluation=evaluation, thread=thread, event_id=delivery.event_id,

@@ -59,12 +59,15 @@ class SyncReport(BaseModel):
     events: int
     seconds: float
     errors: list[str] = []
+    upgraded: int = 0  # provisional suggestions answered again by the whole chain (embed)
+    upgrade_seconds: float = 0.0  # of `seconds`, the time the upgrades took after ingest
 
     def summary(self) -> str:
         """One line for the terminal."""
+        upgraded = f" ({self.upgraded} upgraded by the whole chain)" if self.upgraded else ""
         return (f"synced in {self.seconds:.1f}s: {self.stored} new, {self.duplicates} duplicates absorbed, "
-                f"{self.flagged} flagged automated, {self.suggested} suggested, {self.linked} linked to tickets, "
-                f"{self.quarantined} quarantined, {self.events} webhook events drained")
+                f"{self.flagged} flagged automated, {self.suggested} suggested{upgraded}, {self.linked} linked "
+                f"to tickets, {self.quarantined} quarantined, {self.events} webhook events drained")
 
 
 def build_gateway(config: Config):
@@ -119,6 +122,12 @@ def sync_once(config: Config, *, gateway=None, classifier=None) -> SyncReport:
                 total.errors.extend(cycle.errors)
                 if cycle.complete or cycles >= MAX_ONCE_CYCLES:
                     break
+            upgrading, upgraded = time.monotonic() - cycle.upgrade_seconds, cycle.upgraded
+            while cycle.upgrades_left and not cycle.errors:  # `--once` ends with every suggestion final
+                cycle = CycleReport()
+                worker.upgrade(cycle)
+                upgraded += cycle.upgraded
+            upgrade_seconds = time.monotonic() - upgrading
     except SyncError:
         raise
     except Exception as exc:  # noqa: BLE001 - every failure becomes one line for the user
@@ -128,6 +137,7 @@ def sync_once(config: Config, *, gateway=None, classifier=None) -> SyncReport:
         cycles=cycles, seen=r.seen, stored=r.stored, duplicates=r.duplicates, flagged=r.flagged,
         suggested=r.suggested, linked=r.linked, failed=r.failed, quarantined=r.quarantined, gone=r.gone,
         events=total.events, seconds=time.monotonic() - started, errors=(r.errors + total.errors)[:50],
+        upgraded=upgraded, upgrade_seconds=upgrade_seconds,
     )
 
 
@@ -170,6 +180,7 @@ class BackgroundWorker:
         self._lock = threading.Lock()
         self._progress = SyncProgress()
         self._poll_now = True
+        self._more_upgrades = False
 
     def start(self) -> None:
         """Start the daemon thread (once)."""
@@ -222,6 +233,7 @@ class BackgroundWorker:
                     if poll:
                         next_poll = time.monotonic() + poll_delay(cycle, self.config.worker.poll_interval_s)
                     self._record(cycle, poll)
+                    self._more_upgrades = cycle.upgrades_left
                 failures = 0
                 OUTAGE.succeeded()
             except Exception as exc:  # noqa: BLE001 - the loop never dies; the error is shown
@@ -237,7 +249,8 @@ class BackgroundWorker:
                     next_poll = time.monotonic() + min(MAX_DB_BACKOFF_S, 0.25 * 2 ** failures)
                 else:
                     next_poll = time.monotonic() + self.config.worker.poll_interval_s
-            self._wake.wait(DRAIN_INTERVAL_S if next_poll > time.monotonic() else 0)
+            more = worker is not None and self._more_upgrades
+            self._wake.wait(DRAIN_INTERVAL_S if next_poll > time.monotonic() and not more else 0)
             self._wake.clear()
         self._update(running=False)
 

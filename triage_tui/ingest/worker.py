@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from triage_tui.ingest.pipeline import (
 )
 from triage_tui.ingest.mail_events import apply_deliveries, apply_updates
 from triage_tui.ingest.poller import Poller, PollResult
+from triage_tui.ingest.upgrades import UPGRADE_BATCH, upgrade_provisional
 from triage_tui.nylas.errors import AuthError, GatewayError, NotFound
 from triage_tui.nylas.notifications import is_delivery_trigger, is_update_trigger
 from triage_tui.store.labels import approved_examples, labelled_decision_count
@@ -56,6 +58,9 @@ class CycleReport:
     errors: list[str] = field(default_factory=list)
     updates: int = 0  # message.updated events that changed a stored message
     deliveries: int = 0  # delivery-status events drained
+    upgraded: int = 0  # provisional suggestions the whole chain answered again
+    upgrades_left: bool = False  # a full upgrade batch was read: more may wait
+    upgrade_seconds: float = 0.0
 
 
 class Worker:
@@ -192,7 +197,22 @@ class Worker:
             self.maybe_retrain()
         except Exception as exc:  # noqa: BLE001
             cycle.errors.append(log_failure(log, "retrain", exc))
+        if cycle.complete:
+            try:
+                self.upgrade(cycle)
+            except Exception as exc:  # noqa: BLE001 - the provisional suggestions stay; next cycle tries again
+                cycle.errors.append(log_failure(log, "suggestion upgrade", exc))
         return cycle
+
+    def upgrade(self, cycle: CycleReport) -> None:
+        """One batch of provisional suggestions answered by the whole chain (only when ingest is idle)."""
+        if self.pipeline.quick is None:
+            return
+        started = time.monotonic()
+        read, changed = upgrade_provisional(self.classifier)
+        cycle.upgrade_seconds += time.monotonic() - started
+        cycle.upgraded += changed
+        cycle.upgrades_left = read >= UPGRADE_BATCH
 
 
 def _trains_in_background(train: Callable) -> bool:

@@ -133,7 +133,7 @@ class RowPlan:
         return dict(
             message=row_id, category=cut(s.category), urgency=cut(s.urgency), confidence=s.confidence,
             reasons=dumps(s.reasons), classification_version=cut(s.classification_version),
-            needs_human=s.needs_human, created_at=now,
+            needs_human=s.needs_human, created_at=now, provisional=s.provisional,
         )
 
     def audit(self, scope: InboxScope, action: str, now: float, detail: dict) -> dict:

@@ -114,12 +114,22 @@ def _mail_state_and_delivery(db: Database) -> None:
             db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
 
 
+def _provisional_suggestions(db: Database) -> None:
+    """Version 6: a suggestion made at ingest by the chain's quick members, upgraded later."""
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    boolean, false = ("INTEGER", "0") if db.param == "?" else ("BOOLEAN", "FALSE")
+    db.execute_sql(f'ALTER TABLE "suggestions" ADD COLUMN "provisional" {boolean} NOT NULL DEFAULT {false}')
+    migrate(SchemaMigrator.from_database(db).add_index("suggestions", ("provisional",), False))
+
+
 MIGRATIONS: list[Migration] = [
     Migration("initial schema", _initial),
     Migration("conversations and the ticket lifecycle", _conversations),
     Migration("tracker writes and links", _tracker_tables),
     Migration("index messages by grant and received_at (ingest lag)", _newest_per_grant_index),
     Migration("message flags, Junk/Trash and delivery status", _mail_state_and_delivery),
+    Migration("provisional suggestions (upgraded after ingest)", _provisional_suggestions),
 ]
 
 

@@ -193,6 +193,8 @@ class SuggestionRow(BaseModel):
     classification_version = CharField()
     needs_human = BooleanField(default=False)
     created_at = DoubleField()
+    # From the quick members of the chain at ingest; the worker upgrades it with the whole chain.
+    provisional = BooleanField(default=False, index=True)
 
     class Meta:
         table_name = "suggestions"
