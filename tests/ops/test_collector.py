@@ -16,7 +16,8 @@ from triage_tui.ops.collector import STORE_METRICS, StoreCollector, StoreMetric,
 from triage_tui.ops.metrics import exposition_registry, render, reset_metrics
 from triage_tui.store.control import TRACKER_PAUSE, set_stop_switch
 from triage_tui.store.conversations import rebuild
-from triage_tui.store.models import ControlRow, ConversationRow, DecisionRow, OutboxRow, TrackerWriteRow, database
+from triage_tui.store.models import (ControlRow, ConversationRow, DecisionRow, OutboxRow, SuggestionRow, TrackerWriteRow,
+                                     database)
 from triage_tui.store.watermarks import advance_watermark
 
 CONFIG = Config(inboxes=[InboxConfig(grant_id="grant-1", email="a@x.example"),
@@ -166,3 +167,11 @@ def test_tracker_writes_and_their_pause_are_exported(db):
     assert get(found, "triage_tracker_write_entries", tracker="gh", state="failed") == 2
     assert get(found, "triage_tracker_write_entries", tracker="gh", state="pending") == 1
     assert get(found, "triage_tracker_pause_on") == 1
+
+
+def test_provisional_suggestions_are_exported(db):
+    rows = [make_message(thread_id=f"thr-{i}") for i in range(3)]
+    for i, row in enumerate(rows):
+        SuggestionRow.create(message=row, category="billing", urgency="normal", confidence=0.5,
+                             classification_version="rules-x", created_at=1, provisional=i < 2)
+    assert get(samples(StoreCollector(CONFIG)), "triage_suggestions_provisional") == 2

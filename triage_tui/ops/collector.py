@@ -149,6 +149,12 @@ def _tracker_pause(scrape: Scrape) -> Values:
     return {(): float(gauges.tracker_pause_state(scrape.now).on)}
 
 
+@store_gauge("triage_suggestions_provisional", "Suggestions from the quick classifiers at ingest, waiting for "
+             "the whole chain (embed) to answer again.")
+def _provisional(scrape: Scrape) -> Values:
+    return {(): gauges.provisional_suggestions()}
+
+
 @store_gauge("triage_webhook_events_waiting", "Stored webhook notifications not yet processed, by status.",
              ("status",))
 def _events(scrape: Scrape) -> Values:

@@ -14,6 +14,7 @@ from triage_tui.store.models import (
     DecisionRow,
     MessageRow,
     OutboxRow,
+    SuggestionRow,
     TrackerWriteRow,
     WebhookEventRow,
 )
@@ -106,6 +107,11 @@ def tracker_writes_by_state() -> dict[tuple[str, str], int]:
 def tracker_pause_state(now: float) -> SwitchState:
     """The tracker-write pause (`pause --trackers`), as the stop switch's state."""
     return stop_switch_state(now, TRACKER_PAUSE)
+
+
+def provisional_suggestions() -> int:
+    """Suggestions made at ingest by the quick classifiers, not yet upgraded by the whole chain."""
+    return SuggestionRow.select().where(SuggestionRow.provisional == True).count()  # noqa: E712
 
 
 def webhook_events_waiting() -> dict[str, int]:
