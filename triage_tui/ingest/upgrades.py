@@ -7,7 +7,7 @@ import time
 
 from triage_tui.ingest.pipeline import classifier_view, retry_locked
 from triage_tui.ops import events
-from triage_tui.store.suggestion_upgrades import provisional, upgrade
+from triage_tui.store.suggestion_upgrades import provisional, upgrade, upgrade_turn
 
 log = logging.getLogger(__name__)
 
@@ -18,8 +18,13 @@ UPGRADE_BATCH = 64
 def upgrade_provisional(classifier, *, limit: int = UPGRADE_BATCH) -> tuple[int, int]:
     """Classify up to `limit` provisional messages with the whole chain and store the answers.
 
-    Returns (read, changed); fewer read than `limit` means none are left.
+    Returns (read, changed); fewer read than `limit` means none are left (or another worker is at it).
     """
+    with upgrade_turn() as mine:
+        return _upgrade(classifier, limit) if mine else (0, 0)
+
+
+def _upgrade(classifier, limit: int) -> tuple[int, int]:
     items = retry_locked(lambda: provisional(limit, time.time()))
     if not items:
         return 0, 0

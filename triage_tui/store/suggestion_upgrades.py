@@ -6,20 +6,44 @@ or is looking at under a review lease, keeps the suggestion that person saw.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from triage_tui.domain import AuditEvent, ConversationState, InboundMessage, MessageState, Suggestion
 from triage_tui.store import conversations
 from triage_tui.store.audit import audit_values
-from triage_tui.store.db import write_transaction
-from triage_tui.store.models import AuditRow, ConversationRow, MessageBody, MessageRow, ReviewLease, SuggestionRow
+from triage_tui.store.db import is_sqlite, write_transaction
+from triage_tui.store.models import (AuditRow, ConversationRow, MessageBody, MessageRow, ReviewLease, SuggestionRow,
+                                     database)
+from triage_tui.store.transient import is_database_error
 from triage_tui.store.queue import urgency_rank
 from triage_tui.store.text import dumps, from_epoch, loads
 from triage_tui.store.threads import to_inbound
 
 ACTOR = "classifier"
 UNTRIAGED = (MessageState.NEW.value, MessageState.NEEDS_HUMAN.value)
+UPGRADE_LOCK_ID = 7_331_002  # PostgreSQL advisory lock: one worker upgrades at a time
+
+
+@contextlib.contextmanager
+def upgrade_turn() -> Iterator[bool]:
+    """True when this process may upgrade now: on PostgreSQL no other worker is (it would redo the
+    same batch and lose the race to store it); a SQLite store has one worker."""
+    if is_sqlite():
+        yield True
+        return
+    got = bool(database.execute_sql("SELECT pg_try_advisory_lock(%s)", (UPGRADE_LOCK_ID,)).fetchone()[0])
+    try:
+        yield got
+    finally:
+        if got:
+            try:
+                database.execute_sql("SELECT pg_advisory_unlock(%s)", (UPGRADE_LOCK_ID,))
+            except Exception as exc:  # a lost connection took the lock with it
+                if not is_database_error(exc):
+                    raise
 
 
 @dataclass(frozen=True)
