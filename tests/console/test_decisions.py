@@ -33,6 +33,21 @@ class TestApprove:
             assert app.screen.table.current.key == item.key and app.screen.table.selected == 0
             assert app.screen.table.current.ticket_id == ticket.ticket_id
 
+    async def test_a_refuses_when_the_suggestion_changed_after_it_was_shown(self, seeded, app_factory):
+        from triage_tui.store.models import MessageRow
+
+        app = app_factory(poll_interval_s=3600)  # the queue keeps what it showed
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            item = app.screen.table.current
+            upgraded = "bug" if item.category != "bug" else "billing"
+            MessageRow.update(category=upgraded).where(MessageRow.id == item.decision_key).execute()
+            await pilot.press("a")
+            assert await wait_until(pilot, lambda: any(f"to {upgraded} since it was shown" in str(n.message)
+                                                       for n in app._notifications))
+            assert not decisions_for(GRANT, item.message_id)
+            assert not TicketRow.select().where(TicketRow.thread_id == item.thread_id).exists()
+
     async def test_change_dialog_approves_with_the_chosen_category(self, seeded, app_factory):
         app = app_factory()
         async with app.run_test(size=(120, 36)) as pilot:

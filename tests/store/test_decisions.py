@@ -115,6 +115,19 @@ def test_approve_without_any_category_or_with_an_unknown_one_is_refused(db):
     assert counts() == before
 
 
+def test_approving_as_shown_is_refused_when_the_suggestion_changed_since(db):
+    key = make_message(category="other", thread_id="thr-up")
+    MessageRow.update(category="billing").where(MessageRow.id == key).execute()  # the worker upgraded it
+    before = counts()
+    with pytest.raises(DecisionError, match="changed from other to billing since it was shown"):
+        approve_ticket(key, actor="ana", config=CONFIG, now=NOW, shown_category="other")
+    assert counts() == before
+    chosen = approve_ticket(key, actor="ana", config=CONFIG, now=NOW, category="other", shown_category="other")
+    assert chosen.category == "other"  # a category picked by the person is theirs, whatever was suggested
+    again = make_message(category="billing", thread_id="thr-same")
+    assert approve_ticket(again, actor="ana", config=CONFIG, now=NOW, shown_category="billing").category == "billing"
+
+
 def test_reject_needs_a_reason_and_a_refusal_writes_nothing(db):
     key = make_message()
     before = counts()

@@ -285,7 +285,9 @@ class TriageApp(TrackerActions, App[None]):
                                            until=until, **who)
                     text = f"{kind.value.replace('_', ' ')}: {len(keys)} {rows}"
                 elif kind == DecisionKind.APPROVE_TICKET:
-                    ticket = decisions.approve_ticket(keys[0], category=category, urgency=urgency, **who)
+                    shown = items[0].category if category is None else None
+                    ticket = decisions.approve_ticket(keys[0], category=category, urgency=urgency,
+                                                      shown_category=shown, **who)
                     text = f"Ticket {ticket.ticket_id} ({ticket.category}/{ticket.urgency}) is {ticket.status}"
                 elif kind == DecisionKind.REJECT:
                     decisions.reject(keys[0], reason=reason, **who)
@@ -318,7 +320,7 @@ class TriageApp(TrackerActions, App[None]):
         if approve_first:
             try:
                 ticket = data.run(decisions.approve_ticket, item.decision_key, actor=self.operator,
-                                  config=self.config, now=self.clock())
+                                  config=self.config, now=self.clock(), shown_category=item.category)
             except ValueError as exc:
                 self.post_message(ActionDone("", error=f"not approved, so no reply: {exc}"))
                 return

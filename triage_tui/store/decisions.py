@@ -43,9 +43,14 @@ def approve_ticket(
     category: str | None = None,
     urgency: str | None = None,
     now: float | datetime | None = None,
+    shown_category: str | None = None,
 ) -> Ticket:
-    """Create the ticket of the message's conversation, or link to the one it already has."""
-    return _approve(key, actor, config, category, urgency, _epoch(now))[1]
+    """Create the ticket of the message's conversation, or link to the one it already has.
+
+    Approving as suggested with `shown_category` (what the screen showed) refuses when the stored
+    suggestion has changed since (the worker upgraded it): the person approves what they saw.
+    """
+    return _approve(key, actor, config, category, urgency, _epoch(now), shown_category)[1]
 
 
 def reject(key: int, *, actor: str, reason: str, config: Config, now=None) -> Decision:
@@ -131,13 +136,17 @@ def decisions_for(grant_id: str, message_id: str) -> list[Decision]:
     return [to_decision(row) for row in query]
 
 
-def _approve(key, actor, config, category, urgency, at) -> tuple[Decision, Ticket]:
+def _approve(key, actor, config, category, urgency, at, shown_category=None) -> tuple[Decision, Ticket]:
     actor = _actor(actor)
     _check_choice(category, config.classifier.categories, "category")
     _check_choice(urgency, config.classifier.urgencies, "urgency")
     with write_transaction():
         row = _message(key, config)
         conversation = conversations.of_message(row, at)
+        if (category is None and shown_category is not None and not conversation.ticket_id
+                and row.category != shown_category):
+            raise DecisionError(f"the suggestion changed from {shown_category or 'none'} to {row.category or 'none'} "
+                                f"since it was shown: look again, then approve")
         final_category = category or row.category
         if not final_category:
             raise DecisionError("choose a category before approving the ticket")
