@@ -9,17 +9,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
-from triage_tui.domain import AuditEvent, ConversationState, InboundMessage, MessageState, Suggestion
+from triage_tui.domain import ConversationState, InboundMessage, MessageState, Suggestion
 from triage_tui.store import conversations
-from triage_tui.store.audit import audit_values
 from triage_tui.store.db import is_sqlite, write_transaction
-from triage_tui.store.models import (AuditRow, ConversationRow, MessageBody, MessageRow, ReviewLease, SuggestionRow,
-                                     database)
+from triage_tui.store.decision_rows import audit_decision
+from triage_tui.store.models import ConversationRow, MessageBody, MessageRow, ReviewLease, SuggestionRow, database
 from triage_tui.store.transient import is_database_error
 from triage_tui.store.queue import urgency_rank
-from triage_tui.store.text import dumps, from_epoch, loads
+from triage_tui.store.text import dumps
 from triage_tui.store.threads import to_inbound
 
 ACTOR = "classifier"
@@ -118,28 +116,18 @@ def _follow_conversations(keys: list[int], now: float) -> None:
         return
     conversations.derive(ids, now)
     untriaged = (ConversationState.NEW.value, ConversationState.NEEDS_HUMAN.value)
-    for row in (ConversationRow.select(ConversationRow.id, ConversationRow.message_key)
-                .where(ConversationRow.id.in_(ids) & ConversationRow.state.in_(untriaged))):
-        latest = MessageRow.get_or_none(MessageRow.id == row.message_key)
-        if latest is not None and latest.state in UNTRIAGED:
-            ConversationRow.update(state=latest.state, updated_at=now).where(
-                (ConversationRow.id == row.id) & ConversationRow.state.in_(untriaged)).execute()
+    latest = (ConversationRow.select(ConversationRow.id, MessageRow.state)
+              .join(MessageRow, on=(MessageRow.id == ConversationRow.message_key))
+              .where(ConversationRow.id.in_(ids) & ConversationRow.state.in_(untriaged)
+                     & MessageRow.state.in_(UNTRIAGED)).tuples())
+    for conversation_id, state in list(latest):
+        ConversationRow.update(state=state, updated_at=now).where(ConversationRow.id == conversation_id).execute()
 
 
 def _audit(keys: list[int], before: dict[int, Provisional], now: float) -> None:
-    rows = []
-    at = datetime.fromtimestamp(now, tz=timezone.utc)
     for row in MessageRow.select().where(MessageRow.id.in_(keys)):
         old = before[row.id]
-        rows.append(audit_values(AuditEvent(
-            at=at, actor=ACTOR, action="classify.upgraded", tenant_id=row.tenant_id, environment=row.environment,
-            agent_account_email=row.agent_account_email, grant_id=row.grant_id, workspace_id=row.workspace_id,
-            policy_id=row.policy_id, rule_ids=[str(r) for r in loads(row.rule_ids, [])], message_id=row.message_id,
-            thread_id=row.thread_id, ticket_id=row.ticket_id, event_id=row.event_id, dedupe_key=row.dedupe_key,
-            webhook_trigger=row.webhook_trigger, webhook_received_at=from_epoch(row.webhook_received_at),
-            classification_version=row.classification_version,
-            detail={"category": row.category, "confidence": round(row.confidence, 4), "state": row.state,
-                    "was": {"category": old.category, "confidence": round(old.confidence, 4),
-                            "classification_version": old.classification_version}},
-        )))
-    AuditRow.insert_many(rows).execute()
+        audit_decision(row, "classify.upgraded", None, now, {
+            "category": row.category, "confidence": round(row.confidence, 4), "state": row.state,
+            "was": {"category": old.category, "confidence": round(old.confidence, 4),
+                    "classification_version": old.classification_version}}, actor=ACTOR)
